@@ -1,0 +1,27 @@
+# Runtime shared by every icl_av config.
+default_scope = 'icl_av'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Heatmap pictures of val/test samples; tools/test.py --show-dir turns it on.
+    visualization=dict(type='AVVisualizationHook', enable=False),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='AVLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+
+log_processor = dict(by_epoch=True, window_size=20)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, deterministic=False)

@@ -1,0 +1,2 @@
+"""icl_av's version."""
+__version__ = '0.1.0'

@@ -1,0 +1,108 @@
+"""Test a localizer: ``python tools/test.py CONFIG CHECKPOINT [--out results.json] [--show-dir DIR]``.
+
+Prints one table: the model's cIoU@0.5 / AUC / mean cIoU next to what the trivial
+baselines (centre prior, whole image) and a perfect localiser score on the same
+split under the same protocol, so every number is read against its floor and ceiling.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without install
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from icl_av.utils import UserInputError, check_checkpoint_path, check_config_path, run_cli  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (evaluate) an icl_av localizer')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the directory to save the evaluation metrics')
+    parser.add_argument('--out', help='write per-sample results (ID, cIoU, confidence) to this .json or .pkl file')
+    parser.add_argument('--show-dir', help='save heatmap pictures here (relative paths are under work_dir/<timestamp>)')
+    parser.add_argument('--show', action='store_true', help='show pictures in a window')
+    parser.add_argument('--interval', type=int, default=1, help='visualize every N-th sample')
+    parser.add_argument('--wait-time', type=float, default=2, help='display time of each window (s)')
+    parser.add_argument('--no-pin-memory', action='store_true', help='disable pin_memory in the dataloader')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, key=value pairs, e.g. test_evaluator.threshold=0.5')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg: Config, args) -> Config:
+    """Apply the command-line arguments to the config."""
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = check_checkpoint_path(args.checkpoint)
+    cfg.resume = False
+
+    if args.show or args.show_dir:
+        hooks = cfg.setdefault('default_hooks', {})
+        vis = hooks.get('visualization') or dict(type='AVVisualizationHook')
+        vis.update(enable=True, interval=args.interval, show=args.show, wait_time=args.wait_time)
+        if args.show_dir:
+            vis['test_out_dir'] = args.show_dir
+        hooks['visualization'] = vis
+
+    if args.out is not None:
+        if not args.out.endswith(('.json', '.pkl', '.pickle')):
+            raise UserInputError(f'--out {args.out!r}: expected a .json or .pkl file name')
+        evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
+        for evaluator in evaluators:
+            if evaluator.get('type', '').endswith('LocalizationMetric'):
+                evaluator['out_file'] = args.out
+                break
+        else:
+            cfg.test_evaluator = [*evaluators, dict(type='DumpResults', out_file_path=args.out)]
+
+    if args.no_pin_memory:
+        cfg.test_dataloader['pin_memory'] = False
+    return cfg
+
+
+def show_dir_of(runner: Runner):
+    """Where the visualization hook saved pictures, if it did."""
+    for hook in runner.hooks:
+        out_dir = getattr(hook, 'test_out_dir', None)
+        if out_dir and getattr(hook, 'enable', True):
+            return out_dir if osp.isabs(out_dir) else osp.join(runner.work_dir, runner.timestamp, out_dir)
+    return None
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = merge_args(Config.fromfile(check_config_path(args.config)), args)
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+
+    from mmengine.dist import is_main_process
+
+    from icl_av.evaluation import format_localization_table
+    if is_main_process():
+        split = cfg.get('test_split_name') or cfg.test_dataloader.dataset.get('type', 'test')
+        print(format_localization_table(metrics, split))
+        if args.out:
+            print(f'per-sample results: {args.out}')
+        pictures = show_dir_of(runner)
+        if pictures:
+            print(f'heatmap pictures: {pictures}')
+
+
+if __name__ == '__main__':
+    run_cli(main)
