@@ -9,8 +9,6 @@ style), ``gt_masks`` (list of COCO RLE dicts in the current geometry),
 ``pred_map`` (h×w similarity map at feature resolution), ``confidence``
 (scalar) and ``audio_embedding`` (D,).
 """
-from typing import Optional
-
 import torch
 from mmengine.structures import BaseDataElement
 
@@ -39,8 +37,3 @@ class AVDataSample(BaseDataElement):
     confidence = _typed('confidence', torch.Tensor)
     audio_embedding = _typed('audio_embedding', torch.Tensor)
     del _typed
-
-    @property
-    def sample_idx(self) -> Optional[int]:
-        """Index of the sample in its dataset (the pseudo-label bank's key)."""
-        return self.metainfo.get('sample_idx')
