@@ -1,0 +1,10 @@
+"""Audio-visual datasets (frames+audio layout, raw videos, SynthAV) and their transforms."""
+from . import transforms  # noqa: F401  (registers the pipeline transforms)
+from .av_frames_dataset import AVFramesDataset
+from .av_video_dataset import AVVideoDataset
+from .base_av_dataset import BaseAVDataset
+from .errors import AVAnnotationError, AVDatasetError, AVLoadError
+from .synthav_dataset import SynthAVDataset
+
+__all__ = ['BaseAVDataset', 'AVFramesDataset', 'AVVideoDataset', 'AVLoadError', 'AVDatasetError',
+           'AVAnnotationError', 'SynthAVDataset']

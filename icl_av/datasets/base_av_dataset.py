@@ -1,0 +1,273 @@
+"""Common base of the audio-visual datasets: split lists, annotations, file checks, failure policy.
+
+A subclass says how an ID maps to media files (:meth:`BaseAVDataset.media_paths`); this
+base reads the split list (and the extended benchmark's pair list), attaches the
+annotations (VGG-SS json boxes, Flickr-SoundNet XML boxes, RLE masks), checks every
+entry's files once at build time and applies the ``on_missing`` policy:
+
+* all missing / empty / unannotated entries are reported *at once* (counts per problem
+  and the first few paths);
+* ``on_missing='error'`` (default for test splits) raises :class:`AVDatasetError`;
+  ``'skip'`` (default for training) drops them and logs how many.
+
+At load time a sample whose pipeline fails raises (the file's :class:`AVLoadError`, with
+a note naming the sample); unlike MMEngine's default, no other random sample is
+substituted, so a broken file can never go unnoticed.
+"""
+import os
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+
+from icl_av.registry import TRANSFORMS
+
+from .annotations import (FLICKR_FRAME_SIZE, load_flickr_xml, load_rle_masks, load_vggss_boxes, read_pair_list,
+                          read_split_list)
+from .errors import AVAnnotationError, AVDatasetError, AVLoadError
+
+ON_MISSING_POLICIES = ('error', 'skip')
+BOX_FORMATS = ('vggss', 'flickr_xml')
+NUM_EXAMPLES_IN_REPORT = 5
+
+
+class FileIndex:
+    """The files of one folder, indexed by stem, listed once (fast for 100k+ files).
+
+    Args:
+        folder (str): Folder to scan (may be missing: then it is empty).
+        extensions (Sequence[str]): Allowed lowercase extensions, in order of preference.
+    """
+
+    def __init__(self, folder: str, extensions: Sequence[str]):
+        self.folder = folder
+        self.extensions = tuple(extensions)
+        self.files: Dict[str, str] = {}
+        self.dirs: Dict[str, str] = {}
+        if not os.path.isdir(folder):
+            return
+        rank = {ext: i for i, ext in enumerate(self.extensions)}
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    self.dirs[entry.name] = entry.path
+                    continue
+                stem, ext = os.path.splitext(entry.name)
+                ext = ext.lower()
+                if ext not in rank:
+                    continue
+                known = self.files.get(stem)
+                if known is None or rank[ext] < rank[os.path.splitext(known)[1].lower()]:
+                    self.files[stem] = entry.path
+
+    def find(self, stem: str) -> Optional[str]:
+        """Path of ``stem`` with an allowed extension, or ``None``."""
+        return self.files.get(stem)
+
+    def find_dir(self, stem: str) -> Optional[str]:
+        """Path of the sub-folder named ``stem``, or ``None``."""
+        return self.dirs.get(stem)
+
+    def expected(self, stem: str) -> str:
+        """The path a user should create for ``stem`` (for error messages)."""
+        return os.path.join(self.folder, stem + self.extensions[0])
+
+
+class ProblemReport:
+    """Collects unusable entries by reason and formats one message for all of them."""
+
+    def __init__(self):
+        self.by_reason: Dict[str, List[str]] = OrderedDict()
+        self.bad_ids = set()
+
+    def add(self, video_id: str, reason: str, path: str) -> None:
+        """Record that entry ``video_id`` is unusable because of ``reason`` (``path`` shown)."""
+        self.by_reason.setdefault(reason, []).append(path)
+        self.bad_ids.add(video_id)
+
+    def __bool__(self) -> bool:
+        return bool(self.bad_ids)
+
+    def format(self, dataset_name: str, total: int) -> str:
+        """One multi-line message: counts per reason and the first few paths of each."""
+        lines = [f'{dataset_name}: {len(self.bad_ids)} of {total} entries are unusable:']
+        for reason, paths in self.by_reason.items():
+            shown = ', '.join(paths[:NUM_EXAMPLES_IN_REPORT])
+            more = f' (+{len(paths) - NUM_EXAMPLES_IN_REPORT} more)' if len(paths) > NUM_EXAMPLES_IN_REPORT else ''
+            lines.append(f'  - {len(paths)} × {reason}: {shown}{more}')
+        return '\n'.join(lines)
+
+
+class BaseAVDataset(BaseDataset):
+    """Base for datasets of (frame, audio) pairs listed in a split file.
+
+    Args:
+        ann_file (str): Split list (txt/csv, first column = ID, optional second column =
+            annotated frame index), relative to ``data_root``. May be ``''`` when
+            ``pair_file`` alone lists the samples.
+        box_file (str, optional): VGG-SS style json (normalised boxes), relative to ``data_root``.
+        xml_dir (str, optional): Folder of Flickr-SoundNet ``ID.xml`` files, relative to ``data_root``.
+        mask_file (str, optional): ``{ID: COCO RLE}`` json, relative to ``data_root``.
+        pair_file (str, optional): Extended benchmark ``video,audio,label`` csv. Its rows are
+            added after the split list's IDs (which count as sounding with their own audio,
+            unless the pair file already lists them as a sounding ``ID,ID`` row).
+        require_annotations (bool, optional): Treat an ID without boxes in ``box_file`` /
+            ``xml_dir`` as unusable (non-sounding pairs are exempt). Default: ``test_mode``.
+        on_missing (str, optional): ``'error'`` or ``'skip'``; default ``'error'`` when
+            ``test_mode`` else ``'skip'``.
+        **kwargs: :class:`mmengine.dataset.BaseDataset` arguments (``data_root``,
+            ``data_prefix``, ``pipeline``, ``test_mode``, ``lazy_init``, ``indices``, ...).
+    """
+
+    def __init__(self, ann_file: str = '', box_file: Optional[str] = None, xml_dir: Optional[str] = None,
+                 mask_file: Optional[str] = None, pair_file: Optional[str] = None,
+                 require_annotations: Optional[bool] = None, on_missing: Optional[str] = None,
+                 test_mode: bool = False, **kwargs):
+        if box_file and xml_dir:
+            raise ValueError('give either box_file (VGG-SS json) or xml_dir (Flickr XML), not both')
+        self.on_missing = on_missing or ('error' if test_mode else 'skip')
+        if self.on_missing not in ON_MISSING_POLICIES:
+            raise ValueError(f'on_missing must be one of {ON_MISSING_POLICIES}, got {on_missing!r}')
+        self.box_file, self.xml_dir, self.mask_file, self.pair_file = box_file, xml_dir, mask_file, pair_file
+        self.require_annotations = test_mode if require_annotations is None else require_annotations
+        kwargs.setdefault('max_refetch', 0)
+        # Build the transforms from icl_av's registry so the dataset works without default_scope.
+        kwargs['pipeline'] = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in kwargs.get('pipeline', [])]
+        super().__init__(ann_file=ann_file, test_mode=test_mode, **kwargs)
+
+    # ---- to implement in subclasses -------------------------------------------------------
+    def build_file_indexes(self) -> None:
+        """Scan the media folders once (called at the start of :meth:`load_data_list`)."""
+        raise NotImplementedError
+
+    def media_paths(self, video_id: str, audio_id: str, frame_index: Optional[int],
+                    problems: ProblemReport) -> Optional[Dict]:
+        """Return the path keys of a sample, or record its problems and return ``None``."""
+        raise NotImplementedError
+
+    # ---- common machinery ----------------------------------------------------------------
+    def _join(self, path: Optional[str]) -> Optional[str]:
+        if not path:
+            return path
+        return path if os.path.isabs(path) or not self.data_root else os.path.join(self.data_root, path)
+
+    def _name(self) -> str:
+        source = os.path.basename(self.ann_file) if self.ann_file else os.path.basename(self.pair_file or '')
+        return f'{type(self).__name__}({source}, data_root={self.data_root!r})'
+
+    def _read_entries(self) -> List[Dict]:
+        """The samples to build: split-list IDs (sounding) then pair-list rows."""
+        entries = []
+        if self.ann_file:
+            for entry in read_split_list(self.ann_file):
+                entries.append(dict(video_id=entry.video_id, audio_id=entry.video_id,
+                                    frame_index=entry.frame_index, is_sounding=None))
+        if self.pair_file:
+            pairs = read_pair_list(self._join(self.pair_file))
+            # A list ID already present as a sounding (ID, ID) row is not added twice.
+            listed_sounding = {p.video_id for p in pairs if p.is_sounding and p.audio_id == p.video_id}
+            entries = [dict(e, is_sounding=True) for e in entries if e['video_id'] not in listed_sounding]
+            for pair in pairs:
+                entries.append(dict(video_id=pair.video_id, audio_id=pair.audio_id, frame_index=None,
+                                    is_sounding=pair.is_sounding))
+        if not self.ann_file and not self.pair_file:
+            raise AVDatasetError(f'{type(self).__name__}: give ann_file (a split list) and/or pair_file')
+        return entries
+
+    def _annotations_for(self, video_id: str, vggss: Optional[Dict], problems: ProblemReport,
+                         xml_dropped: List[int], required: bool) -> Optional[Dict]:
+        """Box/mask keys for one ID, or ``None`` (problem recorded) when required and absent."""
+        info = {}
+        if vggss is not None:
+            record = vggss.get(video_id)
+            if record is None:
+                if required:
+                    problems.add(video_id, f'ID not in box file {self.box_file}', video_id)
+                    return None
+            else:
+                info.update(gt_bboxes=record['bboxes'], bbox_frame_size=(1.0, 1.0))
+        elif self.xml_dir:
+            xml_path = os.path.join(self._join(self.xml_dir), video_id + '.xml')
+            if not os.path.isfile(xml_path):
+                if required:
+                    problems.add(video_id, 'missing annotation XML', xml_path)
+                    return None
+            else:
+                try:
+                    boxes, dropped = load_flickr_xml(xml_path)
+                except AVAnnotationError as error:
+                    problems.add(video_id, 'malformed annotation XML', f'{xml_path} ({error.reason})')
+                    return None
+                xml_dropped[0] += dropped
+                info.update(gt_bboxes=boxes, bbox_frame_size=FLICKR_FRAME_SIZE, gt_map_from_boxes=True)
+        return info
+
+    def load_data_list(self) -> List[Dict]:
+        """Build the sample list and apply the ``on_missing`` policy (see module docstring)."""
+        entries = self._read_entries()
+        if not entries:
+            raise AVDatasetError(f'{self._name()}: the split list is empty (no IDs in '
+                                 f'{self.ann_file or self.pair_file})')
+        vggss = load_vggss_boxes(self._join(self.box_file)) if self.box_file else None
+        masks = load_rle_masks(self._join(self.mask_file)) if self.mask_file else None
+        self.build_file_indexes()
+        problems = ProblemReport()
+        xml_dropped = [0]
+        data_list = []
+        for entry in entries:
+            video_id, audio_id = entry['video_id'], entry['audio_id']
+            paths = self.media_paths(video_id, audio_id, entry['frame_index'], problems)
+            # Non-sounding pairs (extended benchmarks) may have no boxes: nothing sounds in them.
+            required = self.require_annotations and entry['is_sounding'] is not False
+            annotations = self._annotations_for(video_id, vggss, problems, xml_dropped, required)
+            if paths is None or annotations is None:
+                continue
+            info = dict(video_id=video_id, **paths, **annotations)
+            if audio_id != video_id:
+                info['audio_id'] = audio_id
+            if entry['frame_index'] is not None:
+                info['frame_index'] = entry['frame_index']
+            if entry['is_sounding'] is not None:
+                info['is_sounding'] = entry['is_sounding']
+            if masks is not None and video_id in masks:
+                info['gt_masks'] = masks[video_id]
+            if self.test_mode and 'gt_bboxes' not in info:
+                info['gt_bboxes'] = np.zeros((0, 4), dtype=np.float32)
+            data_list.append(info)
+        if xml_dropped[0]:
+            print_log(f'{self._name()}: dropped {xml_dropped[0]} invalid boxes from the XML annotations',
+                      logger='current', level=30)
+        if problems:
+            message = problems.format(self._name(), len(entries))
+            if self.on_missing == 'error':
+                raise AVDatasetError(message + "\n(on_missing='error'; use on_missing='skip' to drop them)")
+            print_log(message + f'\n-> skipped {len(problems.bad_ids)} entries (on_missing=\'skip\'), '
+                      f'{len(data_list)} remain', logger='current', level=30)
+        if not data_list:
+            raise AVDatasetError(f'{self._name()}: no usable samples left out of {len(entries)}')
+        return data_list
+
+    def prepare_data(self, idx: int):
+        """Run the pipeline on sample ``idx``; failures name the sample and are never swallowed."""
+        data_info = self.get_data_info(idx)
+        try:
+            data = self.pipeline(data_info)
+        except Exception as error:
+            error.add_note(f'while loading sample {idx} (video_id={data_info.get("video_id")!r}) '
+                           f'of {self._name()}')
+            raise
+        if data is None:
+            raise AVLoadError(data_info.get('img_path') or data_info.get('video_path') or str(idx),
+                              f'the pipeline returned None for sample {idx} '
+                              f'(video_id={data_info.get("video_id")!r}); samples are never replaced')
+        return data
+
+    def __getitem__(self, idx: int) -> dict:
+        """Return the processed sample ``idx`` (no retry with another index on failure)."""
+        if not self._fully_initialized:
+            print_log('Please call `full_init()` to speed up data loading when lazy_init=True.',
+                      logger='current', level=10)
+            self.full_init()
+        return self.prepare_data(idx)

@@ -1,0 +1,39 @@
+"""Exceptions raised by the data side, so callers can tell bad data from bad code.
+
+``AVLoadError`` is raised at load time when one file cannot be decoded (it names the
+file and the reason); ``AVDatasetError`` at build time when the dataset's lists,
+annotations or files are unusable (it reports *all* problems at once).
+Both subclass builtins (``RuntimeError`` / ``ValueError``) so generic handlers still work.
+"""
+
+
+class AVLoadError(RuntimeError):
+    """A media file (image, audio, video) could not be read or decoded.
+
+    Args:
+        path (str): The offending file.
+        reason (str): What went wrong, in words.
+    """
+
+    def __init__(self, path: str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f'Cannot load {self.path}: {reason}')
+
+
+class AVDatasetError(ValueError):
+    """A dataset's split list, annotation file or media files are unusable."""
+
+
+class AVAnnotationError(AVDatasetError):
+    """An annotation file (JSON, XML, CSV) is malformed.
+
+    Args:
+        path (str): The annotation file.
+        reason (str): What is wrong, in words.
+    """
+
+    def __init__(self, path: str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f'Malformed annotation file {self.path}: {reason}')

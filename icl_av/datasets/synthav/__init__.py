@@ -1,0 +1,17 @@
+"""SynthAV: a procedural audio-visual localisation benchmark with exact ground truth.
+
+``classes`` (the catalogue: shape + colour + texture + sound per class), ``scene``
+(layout and drawing), ``sounds`` (audio synthesis), ``generator`` (one sample from
+``(seed, split, index)``), ``splits`` (which samples a split holds) and ``export``
+(writing the frames+audio layout to disk). The MMEngine dataset is
+:class:`icl_av.datasets.SynthAVDataset`.
+"""
+from .classes import CLASS_NAMES, NUM_CLASSES, SYNTHAV_CLASSES, SoundRecipe, SynthAVClass
+from .generator import VARIANTS, SynthAVSample, encode_mask, generate_sample
+from .scene import DISTRACTOR_AREA_RANGE, MAIN_AREA_RANGE
+from .sounds import SNR_DB_RANGE
+from .splits import SPLITS, SplitEntry, build_split, video_id_for
+
+__all__ = ['CLASS_NAMES', 'NUM_CLASSES', 'SYNTHAV_CLASSES', 'SoundRecipe', 'SynthAVClass', 'VARIANTS',
+           'SynthAVSample', 'encode_mask', 'generate_sample', 'MAIN_AREA_RANGE', 'DISTRACTOR_AREA_RANGE',
+           'SNR_DB_RANGE', 'SPLITS', 'SplitEntry', 'build_split', 'video_id_for']

@@ -1,0 +1,121 @@
+"""SynthAVDataset: the built-in synthetic benchmark, synthesised on the fly in memory.
+
+The data list holds only each sample's recipe (ID, scene split, scene index, variant);
+the frame and the waveform are rebuilt from ``(seed, scene split, index)`` every time a
+sample is read (a few milliseconds at 128 px), so nothing large is cached, loader
+workers need no files and each sample is identical in every epoch. See
+:mod:`icl_av.datasets.synthav` for what a scene contains and its ground truth.
+"""
+from typing import Dict, List, Sequence, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from icl_av.registry import DATASETS
+
+from .synthav.classes import CLASS_NAMES
+from .synthav.generator import SynthAVSample, encode_mask, generate_sample
+from .synthav.splits import SPLITS, build_split
+
+
+@DATASETS.register_module()
+class SynthAVDataset(BaseDataset):
+    """Procedural audio-visual scenes with exact ground truth (boxes, masks, sounding flag).
+
+    Each scene has a textured background, one large main object (clipped box area
+    0.28-0.48 of the frame, so the whole-image prediction stays below cIoU 0.5) and 0-3
+    distractors of other classes (box area 0.08-0.30, or as large as the main object
+    half of the time), placed uniformly over the frame and possibly overlapping; in a
+    sounding sample the main object plays its class's sound mixed with background
+    noise at a random SNR (3-20 dB). ``test_extended`` adds non-sounding pairs
+    (off-screen sound of an absent class, or near-silence).
+
+    Results handed to the pipeline (``docs/contracts.md``): ``img`` (uint8 BGR H×W×3),
+    ``img_shape``, ``ori_shape``, ``audio`` (float32 ``(N,)``), ``audio_sample_rate``,
+    ``audio_meta`` (rate, offset, duration, source), ``audio_is_feature`` (False),
+    ``gt_bboxes`` (float32 N×4 pixels; ``0×4`` when not sounding), ``gt_masks`` (list of
+    one COCO RLE dict; empty when not sounding), ``is_sounding``, ``video_id``,
+    ``sample_idx``, ``class_id`` / ``class_name`` (of the heard sound; -1/'silence'),
+    and ``synthav_meta`` (analysis only, in the original geometry: variant, SNR, main
+    object class/box, distractor classes/boxes).
+
+    Args:
+        split (str): ``'train'``, ``'test'`` or ``'test_extended'``.
+        num_samples (int): Number of samples.
+        seed (int): Benchmark seed; each split derives its own scenes from it.
+        img_size (int): Square frame side in pixels.
+        audio_seconds (float): Clip length in seconds.
+        audio_sample_rate (int): Audio rate in Hz.
+        extended_ratio (float): Fraction of non-sounding pairs in ``test_extended``
+            (half off-screen sound, half silence).
+        pipeline (Sequence): Transforms (configs or callables).
+        test_mode (bool): MMEngine's test mode flag.
+        **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments
+            (``lazy_init``, ``serialize_data``, ``indices``, ``max_refetch``...).
+    """
+
+    METAINFO = dict(dataset_name='SynthAV', classes=CLASS_NAMES)
+
+    def __init__(self, split: str = 'train', num_samples: int = 2000, seed: int = 0, img_size: int = 128,
+                 audio_seconds: float = 1.0, audio_sample_rate: int = 16000, extended_ratio: float = 0.5,
+                 pipeline: Sequence[Union[dict, callable]] = (), test_mode: bool = False, **kwargs):
+        if split not in SPLITS:
+            raise ValueError(f'SynthAVDataset: unknown split {split!r}; expected one of {SPLITS}')
+        if num_samples <= 0:
+            raise ValueError(f'SynthAVDataset: num_samples must be > 0, got {num_samples}')
+        if img_size < 16:
+            raise ValueError(f'SynthAVDataset: img_size must be >= 16, got {img_size}')
+        if audio_seconds <= 0 or audio_sample_rate <= 0:
+            raise ValueError(f'SynthAVDataset: audio_seconds and audio_sample_rate must be positive, '
+                             f'got {audio_seconds} and {audio_sample_rate}')
+        if not 0.0 <= extended_ratio <= 1.0:
+            raise ValueError(f'SynthAVDataset: extended_ratio must be in [0, 1], got {extended_ratio}')
+        self.split = split
+        self.num_samples = int(num_samples)
+        self.seed = int(seed)
+        self.img_size = int(img_size)
+        self.audio_seconds = float(audio_seconds)
+        self.audio_sample_rate = int(audio_sample_rate)
+        self.extended_ratio = float(extended_ratio)
+        super().__init__(ann_file='', pipeline=list(pipeline), test_mode=test_mode, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """One small recipe dict per sample (no pixels, no audio)."""
+        entries = build_split(self.split, self.num_samples, self.seed, self.extended_ratio)
+        return [dict(video_id=e.video_id, scene_split=e.scene_split, scene_index=e.scene_index,
+                     variant=e.variant) for e in entries]
+
+    def synthesize(self, info: Dict) -> SynthAVSample:
+        """Generate the sample described by a data-list entry (its picture, sound and GT)."""
+        return generate_sample(self.seed, info['scene_split'], info['scene_index'], self.img_size,
+                               self.audio_seconds, self.audio_sample_rate, info['variant'])
+
+    def get_sample(self, idx: int) -> SynthAVSample:
+        """The full generated sample (with its bool mask) for analysis and visualisation."""
+        return self.synthesize(super().get_data_info(idx))
+
+    def get_data_info(self, idx: int) -> dict:
+        """The pipeline's input for sample ``idx`` (see the class docstring for the keys)."""
+        info = super().get_data_info(idx)
+        sample = self.synthesize(info)
+        height, width = sample.img.shape[:2]
+        info.update(
+            img=sample.img,
+            img_shape=(height, width),
+            ori_shape=(height, width),
+            audio=sample.audio,
+            audio_sample_rate=sample.sample_rate,
+            audio_is_feature=False,
+            audio_meta=dict(rate=sample.sample_rate, offset=0.0, duration=len(sample.audio) / sample.sample_rate,
+                            source=f'synthav://{self.seed}/{info["scene_split"]}/{info["scene_index"]}'),
+            gt_bboxes=(sample.gt_bbox[None, :].copy() if sample.is_sounding
+                       else np.zeros((0, 4), dtype=np.float32)),
+            gt_masks=[encode_mask(sample.gt_mask)] if sample.is_sounding else [],
+            is_sounding=sample.is_sounding,
+            class_id=sample.class_id,
+            class_name=sample.class_name,
+            synthav_meta=dict(variant=sample.variant, snr_db=sample.snr_db,
+                              main_class_id=sample.main_class_id, main_bbox=sample.main_bbox,
+                              distractor_class_ids=sample.distractor_class_ids,
+                              distractor_bboxes=sample.distractor_bboxes))
+        return info

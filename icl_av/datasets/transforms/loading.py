@@ -1,0 +1,159 @@
+"""Loading transforms: decode the frame, the audio, or both from a video.
+
+They read the paths the dataset put in ``results`` and write the decoded arrays in the
+conventions of ``docs/contracts.md``. A file that cannot be decoded raises
+:class:`icl_av.datasets.errors.AVLoadError` naming the file and the reason.
+"""
+import random
+from typing import Dict, Optional
+
+from mmcv.transforms import BaseTransform
+
+from icl_av.registry import TRANSFORMS
+
+from .annotation_geometry import annotations_to_image
+from .media_io import decode_image, load_audio, open_video, read_video_frame, video_fps
+
+FRAME_SELECTIONS = ('center', 'random')
+
+
+@TRANSFORMS.register_module()
+class LoadAVFrame(BaseTransform):
+    """Decode ``results['img_path']`` into ``results['img']`` (uint8 BGR ``H×W×3``).
+
+    Grayscale, palette, alpha, 16-bit and CMYK images all come out as 3-channel uint8.
+    Truncated JPEG/PNG files are rejected rather than decoded with a grey tail. After
+    decoding, dataset annotations stored in their own frame (normalised VGG-SS boxes,
+    256×256 Flickr boxes, masks of another size) are converted to pixels of this image.
+
+    Args:
+        reduce_factor (int): 1 (default), 2, 4 or 8: decode JPEGs directly at 1/k size,
+            which is much faster for large frames that are resized down anyway.
+
+    Sets ``img``, ``ori_shape``, ``img_shape`` (and moves ``gt_bboxes``/``gt_map``/``gt_masks``).
+    """
+
+    def __init__(self, reduce_factor: int = 1):
+        if reduce_factor not in (1, 2, 4, 8):
+            raise ValueError(f'LoadAVFrame reduce_factor must be 1, 2, 4 or 8, got {reduce_factor}')
+        self.reduce_factor = reduce_factor
+
+    def transform(self, results: Dict) -> Dict:
+        """Decode the frame and bring the annotations to its pixel frame."""
+        img = decode_image(results['img_path'], self.reduce_factor)
+        results['img'] = img
+        annotations_to_image(results, img.shape[0], img.shape[1])
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(reduce_factor={self.reduce_factor})'
+
+
+@TRANSFORMS.register_module()
+class LoadAudio(BaseTransform):
+    """Decode ``results['audio_path']`` into a mono float32 waveform at ``sample_rate``.
+
+    soundfile reads wav/flac/ogg/mp3 (8/16/24/32-bit integer and float PCM, any channel
+    count); other extensions (mp4, mkv, webm, avi, m4a, ...) go through decord. Channels
+    are averaged to mono and the result is resampled with torchaudio.
+
+    Args:
+        sample_rate (int): Output rate in Hz. Default 16000.
+        nonfinite (str): NaN/Inf policy: ``'error'`` (default) raises ``AVLoadError``,
+            ``'zero'`` replaces them with 0 and logs a warning.
+        backend (str): ``'auto'``, ``'soundfile'`` or ``'decord'``.
+
+    Sets ``audio`` (``(N,)`` float32), ``audio_sample_rate`` and ``audio_meta``
+    (``rate``, ``offset`` = 0, ``duration``, ``source``, ``orig_rate``, ``orig_channels``).
+    """
+
+    def __init__(self, sample_rate: int = 16000, nonfinite: str = 'error', backend: str = 'auto'):
+        if sample_rate <= 0:
+            raise ValueError(f'LoadAudio sample_rate must be positive, got {sample_rate}')
+        self.sample_rate = int(sample_rate)
+        self.nonfinite = nonfinite
+        self.backend = backend
+
+    def transform(self, results: Dict) -> Dict:
+        """Decode the waveform."""
+        wave, meta = load_audio(results['audio_path'], self.sample_rate, self.nonfinite, self.backend)
+        results['audio'] = wave
+        results['audio_sample_rate'] = self.sample_rate
+        results['audio_meta'] = meta
+        results['audio_is_feature'] = False
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(sample_rate={self.sample_rate}, nonfinite={self.nonfinite!r}, '
+                f'backend={self.backend!r})')
+
+
+@TRANSFORMS.register_module()
+class LoadVideoFrameAndAudio(BaseTransform):
+    """Decode one frame and the audio track of ``results['video_path']`` with decord.
+
+    The frame is ``results['frame_index']`` when the dataset gives one (an annotated
+    frame), else the centre frame (``frame_selection='center'``, for testing) or a
+    uniformly random one (``'random'``, for training). The frame's timestamp is stored
+    as ``audio_center`` so :class:`AudioClip` cuts the audio around it. When the dataset
+    pairs the frame with another clip's audio (``results['audio_path']``, extended
+    benchmarks), that file's audio is loaded instead and clipped around its own centre.
+
+    Args:
+        sample_rate (int): Audio rate in Hz (decord resamples and mixes to mono).
+        frame_selection (str): ``'center'`` (default) or ``'random'``.
+        load_audio (bool): Also decode the audio track (default True). A video without
+            an audio track then raises ``AVLoadError``.
+        nonfinite (str): NaN/Inf audio policy, as in :class:`LoadAudio`.
+        decode_size (tuple[int, int], optional): ``(width, height)`` to decode the frame
+            at directly (faster for large videos). Annotations follow.
+
+    Sets ``img``, ``ori_shape``, ``img_shape``, ``frame_index``, ``frame_time``,
+    ``audio_center`` and, with audio, ``audio``, ``audio_sample_rate``, ``audio_meta``.
+    """
+
+    def __init__(self, sample_rate: int = 16000, frame_selection: str = 'center', load_audio: bool = True,
+                 nonfinite: str = 'error', decode_size: Optional[tuple] = None):
+        if frame_selection not in FRAME_SELECTIONS:
+            raise ValueError(f'frame_selection must be one of {FRAME_SELECTIONS}, got {frame_selection!r}')
+        self.sample_rate = int(sample_rate)
+        self.frame_selection = frame_selection
+        self.load_audio = load_audio
+        self.nonfinite = nonfinite
+        self.decode_size = tuple(decode_size) if decode_size is not None else None
+
+    def choose_frame(self, num_frames: int, annotated: Optional[int]) -> int:
+        """Pick the frame index: the annotated one (clamped), else centre or random."""
+        if annotated is not None:
+            return min(max(int(annotated), 0), num_frames - 1)
+        if self.frame_selection == 'random':
+            return random.randrange(num_frames)
+        return num_frames // 2
+
+    def transform(self, results: Dict) -> Dict:
+        """Decode the frame and the audio track."""
+        path = results['video_path']
+        width, height = self.decode_size if self.decode_size else (-1, -1)
+        reader = open_video(path, width=width, height=height)
+        fps = video_fps(reader, path)
+        index = self.choose_frame(len(reader), results.get('frame_index'))
+        img = read_video_frame(reader, path, index)
+        del reader
+        results['img'] = img
+        results['frame_index'] = index
+        results['frame_time'] = (index + 0.5) / fps
+        audio_path = results.get('audio_path') or path
+        if audio_path == path:  # own audio: cut it around this frame; another clip's audio: its centre
+            results['audio_center'] = results['frame_time']
+        annotations_to_image(results, img.shape[0], img.shape[1])
+        if self.load_audio:
+            wave, meta = load_audio(audio_path, self.sample_rate, self.nonfinite)
+            results['audio'] = wave
+            results['audio_sample_rate'] = self.sample_rate
+            results['audio_meta'] = meta
+            results['audio_is_feature'] = False
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(sample_rate={self.sample_rate}, '
+                f'frame_selection={self.frame_selection!r}, load_audio={self.load_audio})')

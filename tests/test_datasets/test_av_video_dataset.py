@@ -1,0 +1,56 @@
+"""AVVideoDataset: raw videos decoded on the fly; bad videos fail loudly."""
+import os
+
+import pytest
+import torch
+
+from icl_av.datasets.errors import AVDatasetError, AVLoadError
+from icl_av.registry import DATASETS
+
+VIDEO_PIPELINE = [dict(type='LoadVideoFrameAndAudio', sample_rate=8000),
+                  dict(type='AudioClip', duration=0.5), dict(type='Resize', scale=(32, 32)),
+                  dict(type='PackAVInputs')]
+
+
+def _build(root, **kwargs):
+    cfg = dict(type='AVVideoDataset', data_root=str(root), ann_file='test.txt', test_mode=True,
+               pipeline=VIDEO_PIPELINE)
+    cfg.update(kwargs)
+    return DATASETS.build(cfg)
+
+
+def test_missing_and_empty_videos_reported_at_build(tmp_path, av_media):
+    av_media.write_video_only_mp4(tmp_path / 'videos' / 'a.mp4')
+    open(tmp_path / 'videos' / 'b.mp4', 'wb').close()
+    (tmp_path / 'test.txt').write_text('a\nb\nc\n')
+    with pytest.raises(AVDatasetError) as info:
+        _build(tmp_path)
+    assert 'empty video file' in str(info.value) and 'missing video file' in str(info.value)
+    assert 'videos/c.mp4' in str(info.value)
+
+
+def test_video_only_mp4_fails_at_load_naming_file(tmp_path, av_media):
+    av_media.write_video_only_mp4(tmp_path / 'videos' / 'a.mp4')
+    (tmp_path / 'test.txt').write_text('a\n')
+    with pytest.raises(AVLoadError, match='no audio track'):
+        _build(tmp_path)[0]
+
+
+def test_raw_videos_end_to_end(tmp_path, av_media):
+    if not av_media.has_av_writer:
+        pytest.skip('PyAV (av) is needed to write an mp4 with audio')
+    for video_id in ('a', 'b'):
+        av_media.write_av_mp4(tmp_path / 'videos' / f'{video_id}.mp4', seconds=1.0, rate=22050)
+    (tmp_path / 'test.txt').write_text('a\nb\n')
+    (tmp_path / 'pairs.csv').write_text('video,audio,label\na,b,non-sounding\n')
+    dataset = _build(tmp_path, pair_file='pairs.csv')
+    assert len(dataset) == 3
+    sample = dataset[0]
+    assert sample['inputs']['img'].shape == (3, 32, 32) and sample['inputs']['audio'].shape == (1, 4000)
+    meta = sample['data_samples'].metainfo
+    assert meta['video_id'] == 'a' and meta['audio_meta']['duration'] == 0.5
+    assert sample['data_samples'].gt_bboxes.shape == (0, 4)
+    paired = dataset[2]
+    assert paired['data_samples'].is_sounding is False
+    assert paired['data_samples'].metainfo['audio_path'].endswith(os.path.join('videos', 'b.mp4'))
+    assert torch.isfinite(paired['inputs']['audio']).all()

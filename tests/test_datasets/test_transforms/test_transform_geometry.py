@@ -1,0 +1,108 @@
+"""Geometric transforms move image, boxes, consensus map and RLE masks together."""
+import numpy as np
+import pytest
+
+from icl_av.datasets.transforms.annotation_geometry import (annotations_to_image, consensus_map, decode_rle,
+                                                            encode_mask)
+from icl_av.registry import TRANSFORMS
+
+
+def _sample(height=40, width=60, box=(10, 5, 30, 25)):
+    """An image whose only bright pixels are inside ``box``, with matching box/map/mask annotations."""
+    x1, y1, x2, y2 = box
+    img = np.zeros((height, width, 3), np.uint8)
+    img[y1:y2, x1:x2] = 255
+    mask = np.zeros((height, width), np.uint8)
+    mask[y1:y2, x1:x2] = 1
+    return dict(img=img, img_shape=(height, width), ori_shape=(height, width),
+                gt_bboxes=np.array([box], np.float32), gt_map=mask.astype(np.float32),
+                gt_masks=[encode_mask(mask)])
+
+
+def _assert_consistent(results):
+    """Box, map, mask and bright image pixels all describe the same region."""
+    height, width = results['img'].shape[:2]
+    assert tuple(results['img_shape']) == (height, width)
+    bright = results['img'][:, :, 0] > 127
+    mask = decode_rle(results['gt_masks'][0]).astype(bool)
+    assert mask.shape == (height, width) and results['gt_map'].shape == (height, width)
+    assert np.array_equal(mask, results['gt_map'] > 0.5)
+    assert (bright == mask).mean() > 0.97
+    rows, cols = np.nonzero(mask)
+    x1, y1, x2, y2 = results['gt_bboxes'][0]
+    assert abs(cols.min() - x1) <= 1.5 and abs(cols.max() + 1 - x2) <= 1.5
+    assert abs(rows.min() - y1) <= 1.5 and abs(rows.max() + 1 - y2) <= 1.5
+
+
+@pytest.mark.parametrize('cfg', [
+    dict(type='Resize', scale=(30, 20)),
+    dict(type='Resize', scale=(32, 32)),
+    dict(type='Resize', scale=20, keep_ratio=True),
+    dict(type='RandomFlip', prob=1.0),
+    dict(type='RandomFlip', prob=1.0, direction='vertical'),
+    dict(type='CenterCrop', crop_size=(40, 30)),
+    dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.6, 1.0)),
+])
+def test_geometry_moves_all_annotations(cfg):
+    results = TRANSFORMS.build(cfg)(_sample())
+    _assert_consistent(results)
+
+
+def test_resize_keep_ratio_and_squash_sizes():
+    assert TRANSFORMS.build(dict(type='Resize', scale=20, keep_ratio=True))(_sample())['img_shape'] == (20, 30)
+    assert TRANSFORMS.build(dict(type='Resize', scale=(100, 50), keep_ratio=True))(_sample())['img_shape'] == (50, 75)
+    assert TRANSFORMS.build(dict(type='Resize', scale=(16, 24)))(_sample())['img_shape'] == (24, 16)
+
+
+def test_hflip_box_coordinates_and_flag():
+    results = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0))(_sample())
+    np.testing.assert_allclose(results['gt_bboxes'], [[30, 5, 50, 25]])
+    assert results['flip'] is True
+    assert TRANSFORMS.build(dict(type='RandomFlip', prob=0.0))(_sample())['flip'] is False
+
+
+def test_center_crop_drops_boxes_outside():
+    sample = _sample(box=(0, 0, 5, 5))
+    results = TRANSFORMS.build(dict(type='CenterCrop', crop_size=20))(sample)
+    assert results['gt_bboxes'].shape == (0, 4)
+    assert results['img_shape'] == (20, 20)
+
+
+def test_invalid_geometry_arguments_raise():
+    with pytest.raises(ValueError, match='scale'):
+        TRANSFORMS.build(dict(type='Resize', scale=0))
+    with pytest.raises(ValueError, match='prob'):
+        TRANSFORMS.build(dict(type='RandomFlip', prob=2))
+    with pytest.raises(ValueError, match='direction'):
+        TRANSFORMS.build(dict(type='RandomFlip', direction='diagonal'))
+
+
+def test_consensus_map_levels():
+    boxes = np.array([[0, 0, 4, 4], [2, 2, 6, 6]], np.float32)
+    gt_map = consensus_map(boxes, 8, 8)
+    assert gt_map[0, 0] == 0.5 and gt_map[3, 3] == 1.0 and gt_map[7, 7] == 0.0
+    three = consensus_map(np.array([[0, 0, 4, 4]] * 3, np.float32), 8, 8)
+    assert three.max() == 1.0  # clipped at 1
+
+
+def test_annotations_to_image_converts_normalised_and_flickr_frames():
+    results = dict(gt_bboxes=np.array([[0.25, 0.5, 0.75, 1.0]], np.float32), bbox_frame_size=(1.0, 1.0))
+    annotations_to_image(results, 40, 80)
+    np.testing.assert_allclose(results['gt_bboxes'], [[20, 20, 60, 40]])
+    assert results['ori_shape'] == (40, 80) and 'bbox_frame_size' not in results
+
+    flickr = dict(gt_bboxes=np.array([[0, 0, 128, 256]], np.float32), bbox_frame_size=(256, 256),
+                  gt_map_from_boxes=True)
+    annotations_to_image(flickr, 100, 200)
+    np.testing.assert_allclose(flickr['gt_bboxes'], [[0, 0, 100, 100]])
+    assert flickr['gt_map'].shape == (100, 200)
+    assert flickr['gt_map'][:, :100].min() == 0.5 and flickr['gt_map'][:, 100:].max() == 0.0
+
+
+def test_masks_of_another_size_are_resized_to_the_image():
+    mask = np.zeros((10, 10), np.uint8)
+    mask[:, :5] = 1
+    results = dict(gt_masks=[encode_mask(mask)])
+    annotations_to_image(results, 20, 40)
+    decoded = decode_rle(results['gt_masks'][0])
+    assert decoded.shape == (20, 40) and decoded[:, :20].all() and not decoded[:, 20:].any()
