@@ -40,7 +40,8 @@ class SynthAVDataset(BaseDataset):
     object class/box, distractor classes/boxes).
 
     Args:
-        split (str): ``'train'``, ``'test'`` or ``'test_extended'``.
+        split (str): ``'train'``, ``'val'`` (model selection), ``'test'`` or
+            ``'test_extended'``.
         num_samples (int): Number of samples.
         seed (int): Benchmark seed; each split derives its own scenes from it.
         img_size (int): Square frame side in pixels.

@@ -55,13 +55,13 @@ def test_audio_length_does_not_change_the_picture():
     assert short.audio.shape == (8000,) and long.audio.shape == (16000,)
 
 
-def test_train_and_test_share_no_scene():
-    train = [generate_sample(0, 'train', i, img_size=32).img.tobytes() for i in range(30)]
-    test = [generate_sample(0, 'test', i, img_size=32).img.tobytes() for i in range(30)]
-    assert not set(train) & set(test)
-    train_ids = {e.video_id for e in build_split('train', 30)}
-    test_ids = {e.video_id for e in build_split('test', 30)}
-    assert not train_ids & test_ids
+def test_train_val_and_test_share_no_scene():
+    scenes = {split: {generate_sample(0, split, i, img_size=32).img.tobytes() for i in range(30)}
+              for split in ('train', 'val', 'test')}
+    ids = {split: {e.video_id for e in build_split(split, 30)} for split in ('train', 'val', 'test')}
+    for a, b in (('train', 'val'), ('train', 'test'), ('val', 'test')):
+        assert not scenes[a] & scenes[b], (a, b)
+        assert not ids[a] & ids[b], (a, b)
 
 
 # --------------------------------------------------------------------------- ground truth
@@ -289,19 +289,22 @@ def test_extended_split_has_both_labels_in_the_right_ratio():
     with pytest.raises(ValueError, match='extended_ratio'):
         SynthAVDataset(split='test_extended', num_samples=4, extended_ratio=1.5)
     with pytest.raises(ValueError, match='unknown split'):
-        SynthAVDataset(split='val', num_samples=4)
+        SynthAVDataset(split='validation', num_samples=4)
 
 
 def test_base_config_defines_the_loaders():
     cfg = Config.fromfile(os.path.join(REPO_ROOT, 'configs', '_base_', 'datasets', 'synthav.py'))
-    train, val = cfg.train_dataloader, cfg.val_dataloader
+    train, val, test = cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader
     assert train.batch_size == 32 and train.num_workers == 2 and train.persistent_workers
     assert train.sampler == dict(type='DefaultSampler', shuffle=True)
     assert train.dataset.type == 'SynthAVDataset' and train.dataset.num_samples == 2000
-    assert val.dataset.split == 'test' and val.dataset.num_samples == 500 and val.dataset.test_mode
+    # Model selection must not look at the test split.
+    assert val.dataset.split == 'val' and val.dataset.num_samples == 300 and val.dataset.test_mode
+    assert test.dataset.split == 'test' and test.dataset.num_samples == 500 and test.dataset.test_mode
     assert [t['type'] for t in train.dataset.pipeline] == ['RandomFlip', 'PackAVInputs']
     assert [t['type'] for t in val.dataset.pipeline] == ['PackAVInputs']
-    assert cfg.test_dataloader == val and cfg.val_evaluator.type == 'LocalizationMetric'
+    assert [t['type'] for t in test.dataset.pipeline] == ['PackAVInputs']
+    assert cfg.val_evaluator.type == 'LocalizationMetric'
     assert cfg.test_evaluator.type == 'LocalizationMetric'
 
 

@@ -14,6 +14,7 @@ img_size = 128
 audio_seconds = 1.0
 audio_sample_rate = 16000
 num_train = 2000
+num_val = 300
 num_test = 500
 seed = 0
 extended_ratio = 0.5
@@ -40,7 +41,24 @@ train_dataloader = dict(
         audio_sample_rate=audio_sample_rate,
         pipeline=train_pipeline))
 
+# Model selection (best checkpoint) uses the 'val' split: its scenes are disjoint from test.
 val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        split='val',
+        num_samples=num_val,
+        seed=seed,
+        img_size=img_size,
+        audio_seconds=audio_seconds,
+        audio_sample_rate=audio_sample_rate,
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = dict(
     batch_size=32,
     num_workers=2,
     persistent_workers=True,
@@ -57,7 +75,6 @@ val_dataloader = dict(
         extended_ratio=extended_ratio,
         test_mode=True,
         pipeline=test_pipeline))
-test_dataloader = val_dataloader
 
 # The ground truth is the sounding object's box (VGG-SS style); gt_source='masks' scores
 # against the exact visible masks instead.

@@ -15,8 +15,8 @@ from typing import List
 
 import numpy as np
 
-SPLITS = ('train', 'test', 'test_extended')
-_ID_TAGS = {'train': 'train', 'test': 'test', 'test_extended': 'testx'}
+SPLITS = ('train', 'val', 'test', 'test_extended')
+_ID_TAGS = {'train': 'train', 'val': 'val', 'test': 'test', 'test_extended': 'testx'}
 _ORDER_SALT = 0x5EED
 
 
