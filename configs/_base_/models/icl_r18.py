@@ -1,0 +1,35 @@
+# ICL with resnet18 towers (timm): the visual map, a max-pooled audio embedding, D=128.
+#
+# `visual_out_index` picks the visual stage: 3 is resnet18's stride-16 stage (256 channels),
+# an 8×8 map on 128 px SynthAV frames; use 4 (stride 32) plus `remove_last_stride=True`
+# for a 14×14 map on 224 px real frames. The head reads the channel count from the backbone.
+visual_out_index = 3
+embed_dims = 128
+
+model = dict(
+    type='AVLocalizer',
+    data_preprocessor=dict(
+        type='AVDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        audio_frontend=dict(type='LogMelFrontend', sample_rate=16000, n_mels=64),
+        audio_norm=None),
+    visual_backbone=dict(
+        type='TimmVisualBackbone',
+        model_name='resnet18',
+        out_index=visual_out_index,
+        pretrained=False),  # a timm tag (e.g. 'a1_in1k') or a local .pth/.safetensors path
+    audio_backbone=dict(type='TimmAudioEncoder', model_name='resnet18', pool='max', pretrained=False),
+    head=dict(type='AVSimilarityHead', embed_dims=embed_dims),
+    loss=dict(
+        type='ICLLoss',
+        tau=0.07,
+        fg_ratio=0.2,
+        bg_ratio=0.5,
+        mask_mode='hard',
+        intra_weight=1.0,
+        inter_weight=1.0,
+        avc_weight=1.0,
+        correspondence=dict(type='AVCorrespondenceLoss', tau=0.07, pool='max')),
+    pseudo_label_bank=dict(type='PseudoLabelBank'))

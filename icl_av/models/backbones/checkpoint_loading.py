@@ -1,0 +1,135 @@
+"""Load a local weight file into a timm model built by one of our wrappers.
+
+Why our own loader: the wrappers build timm models in shapes timm's own loader does not
+always expect (``features_only`` renames ``stages.0`` to ``stages_0``, the audio encoder
+has one input channel, the classifier is gone), and a user who points ``pretrained`` at a
+file wants to be told exactly which weights did and did not land.
+"""
+import os.path as osp
+from typing import Dict, List, NamedTuple
+
+import torch
+import torch.nn as nn
+from mmengine.logging import MMLogger, print_log
+
+CHECKPOINT_SUFFIXES = ('.pth', '.pt', '.bin', '.ckpt', '.safetensors')
+# Wrappers that training frameworks put around a state dict, outermost first.
+_NESTED_STATE_KEYS = ('state_dict', 'model', 'model_state', 'module')
+# Prefixes that wrapping modules (DDP, OpenMMLab models) add to parameter names.
+_STRIP_PREFIXES = ('module.', 'backbone.', 'model.', 'encoder.')
+
+
+class LoadReport(NamedTuple):
+    """What happened when a checkpoint was loaded.
+
+    Attributes:
+        loaded (list[str]): Model keys that received a value.
+        missing (list[str]): Model keys the file had no value for.
+        unexpected (list[str]): File keys that match nothing in the model
+            (e.g. a classifier head).
+        adapted (list[str]): Model keys whose value was adapted (input-channel
+            summing for a one-channel stem).
+        mismatched (list[str]): File keys whose shape could not be adapted.
+    """
+    loaded: List[str]
+    missing: List[str]
+    unexpected: List[str]
+    adapted: List[str]
+    mismatched: List[str]
+
+
+def looks_like_checkpoint_path(value) -> bool:
+    """True when ``value`` names a local weight file rather than a timm tag."""
+    return isinstance(value, str) and (osp.isfile(value) or value.lower().endswith(CHECKPOINT_SUFFIXES))
+
+
+def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
+    """Read a ``.pth``/``.pt`` (torch) or ``.safetensors`` file into a flat state dict.
+
+    Nested dicts under ``state_dict``/``model``/... are unwrapped and DDP's
+    ``module.`` prefix is removed.
+
+    Args:
+        path (str): Local file.
+
+    Returns:
+        dict[str, Tensor]: Parameter name -> tensor.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'pretrained checkpoint {path!r} does not exist (no download is attempted for '
+                                f'local paths; pass a timm tag or False instead)')
+    if path.lower().endswith('.safetensors'):
+        from safetensors.torch import load_file
+        state = load_file(path, device='cpu')
+    else:
+        state = torch.load(path, map_location='cpu', weights_only=True)
+    for key in _NESTED_STATE_KEYS:
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f'checkpoint {path!r} does not hold a state dict of tensors '
+                         f'(top-level keys: {list(state)[:8] if isinstance(state, dict) else type(state)})')
+    return {(name[len('module.'):] if name.startswith('module.') else name): value for name, value in state.items()}
+
+
+def _candidate_names(name: str):
+    """Names a file key may have in our model.
+
+    The key itself, without a wrapper prefix (``backbone.``, ...), and each of those
+    with the first dot flattened as ``features_only`` does (``stages.0`` -> ``stages_0``).
+    """
+    bases = [name] + [name[len(p):] for p in _STRIP_PREFIXES if name.startswith(p)]
+    for base in bases:
+        yield base
+        if '.' in base:
+            yield base.replace('.', '_', 1)
+
+
+def load_local_weights(model: nn.Module, path: str, owner: str = 'backbone') -> LoadReport:
+    """Load ``path`` into ``model`` non-strictly and log what was and was not loaded.
+
+    A 3-channel stem convolution is summed over its input channels when the model
+    expects one channel (the audio encoder on a spectrogram).
+
+    Args:
+        model (nn.Module): The timm model (possibly a ``features_only`` wrapper).
+        path (str): Local ``.pth``/``.pt``/``.safetensors`` file.
+        owner (str): Name used in the log lines.
+
+    Returns:
+        LoadReport: Loaded, missing, unexpected, adapted and mismatched keys.
+    """
+    source = read_state_dict(path)
+    target = model.state_dict()
+    to_load, unexpected, adapted, mismatched = {}, [], [], []
+    for name, value in source.items():
+        match = next((c for c in _candidate_names(name) if c in target), None)
+        if match is None:
+            unexpected.append(name)
+            continue
+        expected = target[match].shape
+        if value.shape != expected:
+            if value.dim() == 4 and len(expected) == 4 and expected[1] == 1 and value.shape[1] > 1 \
+                    and value.shape[0] == expected[0] and value.shape[2:] == expected[2:]:
+                value = value.sum(dim=1, keepdim=True)
+                adapted.append(match)
+            else:
+                mismatched.append(f'{name}: file {tuple(value.shape)} vs model {tuple(expected)}')
+                continue
+        to_load[match] = value.to(target[match].dtype)
+    result = model.load_state_dict(to_load, strict=False)
+    missing = list(result.missing_keys)
+    report = LoadReport(sorted(to_load), missing, unexpected, adapted, mismatched)
+    logger = MMLogger.get_current_instance()
+    print_log(f'{owner}: loaded {len(report.loaded)}/{len(target)} tensors from {path}', logger=logger)
+    if missing:
+        print_log(f'{owner}: {len(missing)} model keys missing in {path}: {missing[:10]}'
+                  f'{" ..." if len(missing) > 10 else ""}', logger=logger, level=30)
+    if unexpected:
+        print_log(f'{owner}: {len(unexpected)} unexpected keys in {path} (ignored): {unexpected[:10]}'
+                  f'{" ..." if len(unexpected) > 10 else ""}', logger=logger)
+    if adapted:
+        print_log(f'{owner}: summed input channels of {adapted} to fit in_chans=1', logger=logger)
+    if mismatched:
+        print_log(f'{owner}: shape mismatch, not loaded: {mismatched[:10]}', logger=logger, level=30)
+    return report

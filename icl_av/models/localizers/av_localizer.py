@@ -1,0 +1,178 @@
+"""AVLocalizer: visual backbone + audio backbone -> head -> similarity maps -> loss or prediction.
+
+The localizer also owns the :class:`~icl_av.models.utils.PseudoLabelBank`; the
+``PseudoLabelHook`` writes into it through :meth:`AVLocalizer.update_pseudo_labels`
+and :meth:`AVLocalizer.loss` reads it by the data samples' ``sample_idx``.
+"""
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+
+from icl_av.registry import MODELS
+from icl_av.structures import AVDataSample
+from ..utils.pseudo_label_bank import PseudoLabelBank
+
+ForwardResults = Union[Dict[str, torch.Tensor], List[AVDataSample]]
+
+
+def _build(cfg: Union[dict, nn.Module], what: str, **defaults) -> nn.Module:
+    """Build a MODELS component from a config (filling ``defaults``) or pass a module through."""
+    if isinstance(cfg, nn.Module):
+        return cfg
+    if not isinstance(cfg, dict):
+        raise TypeError(f'AVLocalizer: {what} must be a config dict or an nn.Module, got {type(cfg)}')
+    cfg = dict(cfg)
+    for key, value in defaults.items():
+        if cfg.get(key) is None:
+            cfg[key] = value
+    return MODELS.build(cfg)
+
+
+@MODELS.register_module()
+class AVLocalizer(BaseModel):
+    """Unsupervised sound-source localizer (the ICL model and its peers' skeleton).
+
+    Args:
+        visual_backbone (dict): Visual tower config, returns ``B×C×h×w``
+            (e.g. :class:`TimmVisualBackbone`).
+        audio_backbone (dict): Audio tower config, returns ``B×Ca``
+            (e.g. :class:`TimmAudioEncoder`).
+        head (dict): Projection head config (:class:`AVSimilarityHead`); its
+            ``visual_channels``/``audio_channels`` default to the backbones'
+            ``out_channels``.
+        loss (dict): Loss config, called as ``loss(sim, pseudo_labels=...)``
+            (plus ``visual_feats``/``audio_feats``/``backbone_map`` keywords when
+            the loss sets ``needs_visual_feats = True``); returns a dict of terms.
+        data_preprocessor (dict, optional): Defaults to
+            ``dict(type='AVDataPreprocessor')``.
+        pseudo_label_bank (dict, optional): Config of the bank
+            (``dict(type='PseudoLabelBank', num_samples=...)``).
+        init_cfg (dict, optional): MMEngine initialisation config.
+    """
+
+    def __init__(self,
+                 visual_backbone: dict,
+                 audio_backbone: dict,
+                 head: dict,
+                 loss: dict,
+                 data_preprocessor: Optional[Union[dict, nn.Module]] = None,
+                 pseudo_label_bank: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        # Built here with icl_av's registry so it works without a default scope.
+        preprocessor = _build(data_preprocessor or dict(type='AVDataPreprocessor'), 'data_preprocessor')
+        super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
+        self.visual_backbone = _build(visual_backbone, 'visual_backbone')
+        self.audio_backbone = _build(audio_backbone, 'audio_backbone')
+        self.head = _build(head, 'head',
+                           visual_channels=getattr(self.visual_backbone, 'out_channels', None),
+                           audio_channels=getattr(self.audio_backbone, 'out_channels', None))
+        self.criterion = _build(loss, 'loss')
+        self.pseudo_label_bank = _build(pseudo_label_bank or dict(type='PseudoLabelBank'), 'pseudo_label_bank')
+        if not isinstance(self.pseudo_label_bank, PseudoLabelBank):
+            raise TypeError(f'AVLocalizer: pseudo_label_bank must be a PseudoLabelBank, got '
+                            f'{type(self.pseudo_label_bank).__name__}')
+
+    # ------------------------------------------------------------------ features
+    def extract_feat(self, inputs: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Run both towers and the head.
+
+        Args:
+            inputs (dict): ``img`` ``B×3×H×W`` and ``audio`` ``B×1×F×T`` from the
+                data preprocessor.
+
+        Returns:
+            dict: ``backbone_map`` (``B×C×h×w`` raw visual features), ``visual``
+            (``B×D×h×w``) and ``audio`` (``B×D``), both L2-normalised.
+        """
+        backbone_map = self.visual_backbone(inputs['img'])
+        visual, audio = self.head(backbone_map, self.audio_backbone(inputs['audio']))
+        return dict(backbone_map=backbone_map, visual=visual, audio=audio)
+
+    def forward(self, inputs: Dict[str, torch.Tensor], data_samples: Optional[List[AVDataSample]] = None,
+                mode: str = 'tensor') -> ForwardResults:
+        """``'loss'`` -> dict of losses, ``'predict'`` -> data samples, ``'tensor'`` -> raw tensors."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise ValueError(f"AVLocalizer.forward: mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
+
+    # --------------------------------------------------------------------- loss
+    def loss(self, inputs: Dict[str, torch.Tensor], data_samples: List[AVDataSample]) -> Dict[str, torch.Tensor]:
+        """All-pairs similarity maps -> the configured loss (with pseudo-labels once the bank is ready)."""
+        feats = self.extract_feat(inputs)
+        sim = self.head.similarity(feats['visual'], feats['audio'])
+        pseudo_labels = self.read_pseudo_labels(data_samples, sim.shape[-2:])
+        extra = {}
+        if getattr(self.criterion, 'needs_visual_feats', False):
+            extra = dict(visual_feats=feats['visual'], audio_feats=feats['audio'],
+                         backbone_map=feats['backbone_map'])
+        losses = self.criterion(sim, pseudo_labels=pseudo_labels, **extra)
+        if isinstance(losses, torch.Tensor):
+            losses = {'loss': losses}
+        return losses
+
+    def read_pseudo_labels(self, data_samples: Optional[List[AVDataSample]], map_size) -> Optional[dict]:
+        """Gather the batch's pseudo-labels from the bank, aligned with the current frames.
+
+        The bank's maps were computed on un-augmented frames: maps of samples whose
+        metainfo says ``flip=True`` are mirrored, and maps are resized bilinearly
+        when the bank's resolution differs from ``map_size`` (crops are not undone,
+        keep them mild in ICL rounds).
+
+        Returns:
+            dict | None: ``maps`` ``B×h×w``, ``clusters`` ``B``, ``valid`` ``B``; or
+            ``None`` before the first pseudo-label round.
+        """
+        if not self.pseudo_label_bank.ready:
+            return None
+        if not data_samples or any(ds.metainfo.get('sample_idx') is None for ds in data_samples):
+            raise ValueError('AVLocalizer: the pseudo-label bank is filled but the batch\'s data samples lack '
+                             '`sample_idx` metainfo (needed to look up their pseudo-labels)')
+        idx = torch.tensor([int(ds.metainfo['sample_idx']) for ds in data_samples], dtype=torch.long)
+        labels = self.pseudo_label_bank.gather(idx)
+        maps = labels['maps']
+        if tuple(maps.shape[-2:]) != tuple(map_size):
+            maps = F.interpolate(maps[:, None], size=tuple(map_size), mode='bilinear', align_corners=False)[:, 0]
+        flipped = torch.tensor([bool(ds.metainfo.get('flip', False)) for ds in data_samples], device=maps.device)
+        if flipped.any():
+            maps = torch.where(flipped[:, None, None], maps.flip(-1), maps)
+        labels['maps'] = maps
+        return labels
+
+    # ------------------------------------------------------------------ predict
+    def localization_maps(self, feats: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """Each frame's map with its own audio, ``B×h×w`` (raw cosine). Subclasses may add priors."""
+        return self.head.paired_similarity(feats['visual'], feats['audio'])
+
+    def predict(self, inputs: Dict[str, torch.Tensor],
+                data_samples: Optional[List[AVDataSample]] = None) -> List[AVDataSample]:
+        """Write ``pred_map`` (h×w, not upsampled), ``confidence`` (its max) and ``audio_embedding`` (D)."""
+        feats = self.extract_feat(inputs)
+        maps = self.localization_maps(feats).detach()
+        audio = feats['audio'].detach()
+        if data_samples is None:
+            data_samples = [AVDataSample() for _ in range(maps.shape[0])]
+        for sample, pred_map, embedding in zip(data_samples, maps, audio):
+            sample.pred_map = pred_map
+            sample.confidence = pred_map.amax()
+            sample.audio_embedding = embedding
+        return data_samples
+
+    def _forward(self, inputs: Dict[str, torch.Tensor],
+                 data_samples: Optional[List[AVDataSample]] = None) -> Dict[str, torch.Tensor]:
+        """``{'sim': B×B×h×w, 'visual': B×D×h×w, 'audio': B×D}``."""
+        feats = self.extract_feat(inputs)
+        return dict(sim=self.head.similarity(feats['visual'], feats['audio']),
+                    visual=feats['visual'], audio=feats['audio'])
+
+    # ------------------------------------------------------------ pseudo-labels
+    @torch.no_grad()
+    def update_pseudo_labels(self, sample_idx: torch.Tensor, maps: torch.Tensor, clusters: torch.Tensor) -> None:
+        """Store a round of pseudo-labels (maps ``N×h×w`` in [0, 1], clusters ``N``) for ``sample_idx``."""
+        self.pseudo_label_bank.update(sample_idx, maps, clusters)

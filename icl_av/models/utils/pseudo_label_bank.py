@@ -1,0 +1,137 @@
+"""The pseudo-label bank: ICL's memory of the previous round's maps and audio clusters.
+
+It is a module of the localizer holding registered buffers, so the labels are saved in
+every checkpoint (a resumed run continues the same round), move with ``model.to``, and
+are identical on every rank as long as every rank writes the same values (the
+``PseudoLabelHook`` gathers before writing).
+
+Maps are stored at feature resolution as ``uint8`` (value × 255): 144k frames of
+14×14 take about 28 MB.
+"""
+from typing import Dict, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+
+from icl_av.registry import MODELS
+
+_BUFFERS = ('maps', 'clusters', 'valid')
+
+
+@MODELS.register_module()
+class PseudoLabelBank(nn.Module):
+    """Per-sample pseudo-labels indexed by the dataset's ``sample_idx``.
+
+    Buffers: ``maps`` uint8 ``N×h×w``, ``clusters`` int64 ``N``, ``valid`` bool ``N``
+    (False for samples never written), ``round`` int64 scalar (number of updates).
+
+    Args:
+        num_samples (int, optional): Dataset size, so the first update allocates
+            all rows even if it does not write the last index. Without it the
+            bank grows to ``max(sample_idx) + 1``.
+        map_size (tuple[int, int], optional): ``(h, w)``; with ``num_samples``
+            the buffers are allocated at construction (handy under DDP, whose
+            buffer list is fixed when the model is wrapped).
+    """
+
+    def __init__(self, num_samples: Optional[int] = None, map_size: Optional[Sequence[int]] = None):
+        super().__init__()
+        self.num_samples = num_samples
+        rows = num_samples if (num_samples is not None and map_size is not None) else 0
+        h, w = tuple(map_size) if (map_size is not None and rows) else (0, 0)
+        self.register_buffer('maps', torch.zeros(rows, h, w, dtype=torch.uint8))
+        self.register_buffer('clusters', torch.full((rows,), -1, dtype=torch.long))
+        self.register_buffer('valid', torch.zeros(rows, dtype=torch.bool))
+        self.register_buffer('round', torch.zeros((), dtype=torch.long))
+
+    @property
+    def ready(self) -> bool:
+        """True once at least one round of pseudo-labels was written."""
+        return int(self.round) > 0
+
+    @property
+    def map_size(self):
+        """``(h, w)`` of the stored maps."""
+        return tuple(self.maps.shape[1:])
+
+    def __len__(self) -> int:
+        return self.maps.shape[0]
+
+    def _allocate(self, rows: int, h: int, w: int) -> None:
+        """(Re)allocate empty buffers of ``rows`` samples at ``h×w`` (old content is dropped)."""
+        device = self.maps.device
+        self.maps = torch.zeros(rows, h, w, dtype=torch.uint8, device=device)
+        self.clusters = torch.full((rows,), -1, dtype=torch.long, device=device)
+        self.valid = torch.zeros(rows, dtype=torch.bool, device=device)
+
+    @torch.no_grad()
+    def update(self, sample_idx: Union[torch.Tensor, Sequence[int]], maps: torch.Tensor,
+               clusters: torch.Tensor) -> None:
+        """Write one round of pseudo-labels and start the next round.
+
+        Samples not written this round become invalid (their labels would be one
+        round stale); non-finite maps are marked invalid.
+
+        Args:
+            sample_idx (LongTensor | list[int]): ``N`` dataset indices.
+            maps (Tensor): ``N×h×w`` maps in ``[0, 1]`` (clamped).
+            clusters (LongTensor): ``N`` audio cluster ids.
+        """
+        device = self.maps.device
+        idx = torch.as_tensor(sample_idx, dtype=torch.long, device=device).flatten()
+        maps = maps.detach().to(device=device, dtype=torch.float32)
+        clusters = torch.as_tensor(clusters, dtype=torch.long, device=device).flatten()
+        if maps.dim() != 3 or maps.shape[0] != idx.numel() or clusters.numel() != idx.numel():
+            raise ValueError(f'PseudoLabelBank.update: expected sample_idx N, maps N×h×w, clusters N; got '
+                             f'{idx.numel()}, {tuple(maps.shape)}, {clusters.numel()}')
+        if idx.numel() and int(idx.min()) < 0:
+            raise ValueError(f'PseudoLabelBank.update: negative sample_idx {int(idx.min())}')
+        needed = max(int(idx.max()) + 1 if idx.numel() else 0, self.num_samples or 0)
+        h, w = maps.shape[1:]
+        if self.map_size != (h, w) or len(self) < needed:
+            self._allocate(max(needed, len(self)), h, w)
+        finite = torch.isfinite(maps).flatten(1).all(dim=1)
+        stored = (torch.nan_to_num(maps, nan=0.0).clamp(0, 1) * 255).round().to(torch.uint8)
+        self.valid.zero_()
+        self.maps[idx] = stored
+        self.clusters[idx] = clusters
+        self.valid[idx] = finite
+        self.round += 1
+
+    def gather(self, sample_idx: Union[torch.Tensor, Sequence[int]]) -> Optional[Dict[str, torch.Tensor]]:
+        """Read the labels of a batch (one indexing op per buffer).
+
+        Args:
+            sample_idx (LongTensor | list[int]): ``B`` dataset indices. Indices
+                outside the bank come back invalid.
+
+        Returns:
+            dict | None: ``maps`` (``B×h×w`` float in [0, 1]), ``clusters`` (``B``
+            long), ``valid`` (``B`` bool); ``None`` before the first update.
+        """
+        if not self.ready:
+            return None
+        idx = torch.as_tensor(sample_idx, dtype=torch.long, device=self.maps.device).flatten()
+        inside = (idx >= 0) & (idx < len(self))
+        safe = torch.where(inside, idx, torch.zeros_like(idx))
+        return dict(maps=self.maps[safe].float() / 255.0,
+                    clusters=self.clusters[safe],
+                    valid=self.valid[safe] & inside)
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """Resize the buffers to the stored shapes before the default copy.
+
+        A fresh model has an empty bank; without this the checkpoint's filled
+        buffers would be rejected as a size mismatch.
+        """
+        for name in _BUFFERS:
+            stored = state_dict.get(prefix + name)
+            current = getattr(self, name)
+            if isinstance(stored, torch.Tensor) and stored.shape != current.shape:
+                setattr(self, name, torch.empty(stored.shape, dtype=current.dtype, device=current.device))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def extra_repr(self) -> str:
+        return f'num_samples={len(self)}, map_size={self.map_size}, round={int(self.round)}'

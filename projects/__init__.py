@@ -1,0 +1,1 @@
+"""Peer methods and experiments, each loaded through ``custom_imports``."""

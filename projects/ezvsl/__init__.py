@@ -1,0 +1,1 @@
+"""EZ-VSL as an icl_av project."""

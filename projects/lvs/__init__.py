@@ -1,0 +1,1 @@
+"""LVS as an icl_av project."""

@@ -1,0 +1,109 @@
+"""AVLocalizer: the three forward modes, the pseudo-label path and a few training steps."""
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+
+from icl_av.registry import MODELS
+from icl_av.structures import AVDataSample
+
+
+def _preprocessed(model, batch, training=False):
+    return model.data_preprocessor(batch, training)
+
+
+def test_three_modes(tiny_localizer_cfg, tiny_batch):
+    model = MODELS.build(tiny_localizer_cfg).eval()
+    data = _preprocessed(model, tiny_batch)
+    assert data['inputs']['img'].shape == (4, 3, 64, 64)
+
+    tensors = model(**data, mode='tensor')
+    assert tensors['sim'].shape == (4, 4, 4, 4)
+    assert tensors['visual'].shape == (4, 16, 4, 4) and tensors['audio'].shape == (4, 16)
+
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_avc'} and losses['loss_avc'].requires_grad
+
+    samples = model(**data, mode='predict')
+    assert len(samples) == 4 and all(isinstance(s, AVDataSample) for s in samples)
+    for i, sample in enumerate(samples):
+        assert sample.pred_map.shape == (4, 4)
+        assert torch.allclose(sample.pred_map, tensors['sim'][i, i], atol=1e-5)  # own audio, raw cosine
+        assert sample.confidence.dim() == 0 and sample.confidence == sample.pred_map.max()
+        assert sample.audio_embedding.shape == (16,)
+        assert sample.metainfo['sample_idx'] == i  # the incoming sample is filled in place
+
+    with pytest.raises(ValueError, match='mode'):
+        model(**data, mode='features')
+
+
+def test_predict_without_data_samples(tiny_localizer_cfg, tiny_batch):
+    model = MODELS.build(tiny_localizer_cfg).eval()
+    data = _preprocessed(model, tiny_batch)
+    samples = model.predict(data['inputs'])
+    assert len(samples) == 4 and samples[0].pred_map.shape == (4, 4)
+
+
+def test_loss_reads_pseudo_labels_after_update(tiny_localizer_cfg, tiny_batch):
+    model = MODELS.build(tiny_localizer_cfg)
+    data = _preprocessed(model, tiny_batch, True)
+    model.update_pseudo_labels(torch.arange(4), torch.rand(4, 4, 4), torch.tensor([0, 0, 1, 1]))
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_intra', 'loss_inter', 'loss_avc'}
+    assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_pseudo_maps_follow_flip_and_resolution(tiny_localizer_cfg, batch_factory):
+    model = MODELS.build(tiny_localizer_cfg)
+    maps = torch.zeros(2, 2, 2)
+    maps[:, :, 0] = 1.0  # sounding on the left half
+    model.update_pseudo_labels(torch.tensor([0, 1]), maps, torch.tensor([0, 1]))
+    samples = batch_factory(batch_size=2, flips=[False, True])['data_samples']
+    labels = model.read_pseudo_labels(samples, (4, 4))
+    assert labels['maps'].shape == (2, 4, 4)
+    assert labels['maps'][0, :, 0].min() > labels['maps'][0, :, 3].max()  # left stays left
+    assert labels['maps'][1, :, 3].min() > labels['maps'][1, :, 0].max()  # mirrored for the flipped frame
+    with pytest.raises(ValueError, match='sample_idx'):
+        model.read_pseudo_labels([AVDataSample(), AVDataSample()], (4, 4))
+
+
+def test_training_steps_decrease_the_loss(tiny_localizer_cfg, tiny_batch):
+    torch.manual_seed(0)
+    tiny_localizer_cfg['loss'] = dict(type='AVCorrespondenceLoss', tau=0.1)
+    model = MODELS.build(tiny_localizer_cfg).train()
+    wrapper = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-3))
+    first = model.train_step(tiny_batch, wrapper)['loss_avc'].item()
+    for _ in range(6):
+        last = model.train_step(tiny_batch, wrapper)['loss_avc'].item()
+    assert last < first
+
+
+def test_needs_visual_feats_keywords(tiny_localizer_cfg, tiny_batch):
+    seen = {}
+
+    class Probe(torch.nn.Module):
+        needs_visual_feats = True
+
+        def forward(self, sim, pseudo_labels=None, **kwargs):
+            seen.update(kwargs)
+            return sim.mean()
+
+    model = MODELS.build(dict(tiny_localizer_cfg, loss=Probe()))
+    losses = model(**_preprocessed(model, tiny_batch), mode='loss')
+    assert set(losses) == {'loss'}
+    assert seen['visual_feats'].shape == (4, 16, 4, 4) and seen['audio_feats'].shape == (4, 16)
+    assert seen['backbone_map'].shape == (4, 256, 4, 4)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a GPU')
+def test_runs_on_cuda_with_cpu_pseudo_labels(tiny_localizer_cfg, tiny_batch):
+    model = MODELS.build(tiny_localizer_cfg).cuda()
+    model.update_pseudo_labels(torch.arange(4), torch.rand(4, 4, 4), torch.tensor([0, 1, 0, 1]))
+    assert model.pseudo_label_bank.maps.is_cuda
+    data = model.data_preprocessor(tiny_batch, True)
+    assert data['inputs']['img'].is_cuda and data['inputs']['audio'].is_cuda
+    with torch.autocast('cuda', dtype=torch.float16):
+        losses = model(**data, mode='loss')
+    assert all(torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    samples = model.eval()(**data, mode='predict')
+    assert samples[0].pred_map.is_cuda

@@ -1,0 +1,65 @@
+"""PseudoLabelBank: update/gather, rounds, validity and the checkpoint round trip."""
+import pytest
+import torch
+
+from icl_av.models.utils import PseudoLabelBank
+from icl_av.registry import MODELS
+
+
+def test_empty_bank_gathers_none():
+    bank = MODELS.build(dict(type='PseudoLabelBank'))
+    assert not bank.ready and bank.gather(torch.tensor([0, 1])) is None
+    assert len(bank) == 0
+
+
+def test_update_and_gather():
+    bank = PseudoLabelBank()
+    maps = torch.rand(3, 2, 2)
+    bank.update(torch.tensor([4, 0, 2]), maps, torch.tensor([1, 2, 3]))
+    assert bank.ready and int(bank.round) == 1
+    assert len(bank) == 5 and bank.map_size == (2, 2)
+    assert bank.maps.dtype == torch.uint8 and bank.clusters.dtype == torch.int64 and bank.valid.dtype == torch.bool
+    out = bank.gather(torch.tensor([2, 4, 1, 9]))
+    assert torch.allclose(out['maps'][0], maps[2], atol=1 / 255)
+    assert torch.allclose(out['maps'][1], maps[0], atol=1 / 255)
+    assert out['clusters'][:2].tolist() == [3, 1]
+    assert out['valid'].tolist() == [True, True, False, False]  # 1 never written, 9 outside the bank
+    assert out['maps'].dtype == torch.float32 and float(out['maps'].max()) <= 1.0
+
+
+def test_num_samples_allocation_and_new_round_invalidates_unwritten():
+    bank = PseudoLabelBank(num_samples=10)
+    bank.update([0, 1], torch.ones(2, 3, 3), torch.tensor([0, 0]))
+    assert len(bank) == 10
+    bank.update([1], torch.zeros(1, 3, 3), torch.tensor([5]))
+    out = bank.gather([0, 1])
+    assert int(bank.round) == 2
+    assert out['valid'].tolist() == [False, True]
+    assert out['clusters'][1].item() == 5 and float(out['maps'][1].max()) == 0.0
+
+
+def test_preallocated_and_non_finite_maps():
+    bank = PseudoLabelBank(num_samples=4, map_size=(2, 2))
+    assert bank.maps.shape == (4, 2, 2)
+    maps = torch.rand(2, 2, 2)
+    maps[1, 0, 0] = float('nan')
+    bank.update([0, 1], maps, [0, 1])
+    assert bank.gather([0, 1])['valid'].tolist() == [True, False]
+
+
+def test_update_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match='PseudoLabelBank.update'):
+        PseudoLabelBank().update([0, 1], torch.rand(3, 2, 2), torch.tensor([0, 1]))
+
+
+def test_checkpoint_round_trip_resizes_empty_bank(tmp_path, tiny_localizer_cfg):
+    model = MODELS.build(tiny_localizer_cfg)
+    model.update_pseudo_labels(torch.arange(6), torch.rand(6, 4, 4), torch.tensor([0, 1, 0, 2, 2, 1]))
+    path = tmp_path / 'model.pth'
+    torch.save(model.state_dict(), path)
+    fresh = MODELS.build(tiny_localizer_cfg)
+    assert not fresh.pseudo_label_bank.ready
+    fresh.load_state_dict(torch.load(path, weights_only=True))
+    for name in ('maps', 'clusters', 'valid', 'round'):
+        assert torch.equal(getattr(fresh.pseudo_label_bank, name), getattr(model.pseudo_label_bank, name)), name
+    assert fresh.pseudo_label_bank.ready
