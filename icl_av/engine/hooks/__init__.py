@@ -1,0 +1,3 @@
+from .pseudo_label_hook import PseudoLabelHook
+from .epoch_seed_hook import EpochSeedHook, epoch_worker_init_fn  # noqa: F401
+from .visualization_hook import AVVisualizationHook  # noqa: F401
