@@ -1,0 +1,206 @@
+"""LocalizationMetric: cIoU / AUC of sound-source maps, with baselines, ceiling and extended AP/F1.
+
+One map's way: ``pred_map`` (feature resolution) -> upsampled to the evaluation grid ->
+min-max normalised -> binarised by the protocol -> cIoU against the GT map built on the
+same grid (Flickr consensus ``gt_map``, union of ``gt_masks`` or of ``gt_bboxes``).
+The protocol is in :mod:`icl_av.evaluation.metrics.protocol`; the extended-benchmark
+definitions in :mod:`icl_av.evaluation.metrics.extended`.
+
+Distributed use: each rank scores its own samples in :meth:`process` (every per-sample
+number depends on that sample only, so only a few floats per sample are stored and
+gathered); :meth:`compute_metrics` aggregates the gathered list on rank 0, so the result
+does not depend on the batch size or the number of processes.
+"""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import mmengine
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from icl_av.registry import METRICS
+from .extended import extended_scores
+from .protocol import (binarize_map, binarize_prediction, build_gt_map, center_prior_map, ciou, encode_rle,
+                       perfect_prediction, resolve_protocol, summarize_cious)
+
+#: The scorers reported next to the model: key prefix -> description.
+BASELINES = {
+    'center': 'centre prior (centred Gaussian map)',
+    'whole': 'whole image (constant map)',
+    'perfect': 'perfect localiser (GT as the map: the protocol ceiling)',
+}
+
+
+def _to_float(value) -> float:
+    if isinstance(value, torch.Tensor):
+        return float(value.detach().float().reshape(-1)[0])
+    return float(np.asarray(value, dtype=np.float64).reshape(-1)[0])
+
+
+@METRICS.register_module()
+class LocalizationMetric(BaseMetric):
+    """cIoU@0.5, AUC and mean cIoU of predicted maps, next to trivial baselines and the ceiling.
+
+    Returned keys (with the ``loc/`` prefix): ``ciou@0.5``, ``auc``, ``mean_ciou``,
+    ``num_samples``; the same three under ``center/``, ``whole/`` and ``perfect/`` (see
+    :data:`BASELINES`, scored on the same samples and protocol); with ``extended=True``
+    also ``ap``, ``max_f1``, ``precision@0.5`` and ``num_non_sounding`` -- the cIoU keys are
+    then computed on the sounding pairs only.
+
+    After :meth:`compute_metrics`, ``self.per_sample_results`` holds one dict per sample
+    (``video_id``, ``sample_idx``, ``ciou``, ``confidence``, ``is_sounding``, the baselines'
+    cIoUs and, with ``save_pred_rle``, the binary prediction as COCO RLE ``pred_rle``),
+    sorted by ``sample_idx``; ``out_file`` also writes them with the metrics (JSON, or pickle
+    for ``.pkl``).
+
+    Args:
+        preset (str): Protocol preset (``'lvs'`` default, ``'adaptive'``, ``'native'``).
+        eval_size (int | tuple | str, optional): Override: evaluation grid or ``'img_shape'``.
+        upsample (str, optional): Override: ``'bilinear'``, ``'bilinear_ac'``, ``'bicubic'``,
+            ``'area'`` or ``'nearest'``.
+        threshold (str | float, optional): Override: ``'median'``, ``'gt_area'`` or a float.
+        comparison (str, optional): Override: ``'>='`` or ``'>'``.
+        gt_source (str): ``'auto'`` (``gt_map`` > ``gt_masks`` > ``gt_bboxes``), ``'map'``,
+            ``'masks'`` or ``'bboxes'``.
+        baselines (bool): Also score the centre prior, whole image and perfect localiser.
+        extended (bool): Extended benchmark (needs ``is_sounding`` on every sample).
+        ciou_thr (float): Success threshold of ``ciou@…`` and of extended true positives.
+        recall_mode (str): Extended recall definition, ``'slavc'`` or ``'detection'``.
+        save_pred_rle (bool): Keep each binary prediction as COCO RLE in the per-sample results.
+        out_file (str, optional): JSON file for the metrics and the per-sample results.
+        collect_device (str): ``'cpu'`` or ``'gpu'`` for gathering results across ranks.
+        prefix (str, optional): Metric key prefix (default ``'loc'``).
+        collect_dir (str, optional): Temporary directory for ``collect_device='cpu'``.
+    """
+    default_prefix = 'loc'
+
+    def __init__(self, preset: str = 'lvs', eval_size=None, upsample: Optional[str] = None, threshold=None,
+                 comparison: Optional[str] = None, gt_source: str = 'auto', baselines: bool = True,
+                 extended: bool = False, ciou_thr: float = 0.5, recall_mode: str = 'slavc',
+                 save_pred_rle: bool = False, out_file: Optional[str] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None, collect_dir: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
+        self.protocol = resolve_protocol(preset, eval_size=eval_size, upsample=upsample, threshold=threshold,
+                                         comparison=comparison)
+        if gt_source not in ('auto', 'map', 'masks', 'bboxes'):
+            raise ValueError(f"gt_source must be 'auto', 'map', 'masks' or 'bboxes', got {gt_source!r}")
+        if recall_mode not in ('slavc', 'detection'):
+            raise ValueError(f"recall_mode must be 'slavc' or 'detection', got {recall_mode!r}")
+        self.gt_source = gt_source
+        self.baselines = baselines
+        self.extended = extended
+        self.ciou_thr = float(ciou_thr)
+        self.recall_mode = recall_mode
+        self.save_pred_rle = save_pred_rle
+        self.out_file = out_file
+        self.per_sample_results: List[dict] = []
+        self._center_cache: Dict[tuple, torch.Tensor] = {}
+
+    # ------------------------------------------------------------------ per sample
+    def process(self, data_batch, data_samples: Sequence) -> None:
+        """Score every predicted sample of a batch and keep the small per-sample record."""
+        for sample in data_samples:
+            if not isinstance(sample, dict):
+                sample = sample.to_dict()
+            self.results.append(self.score_sample(sample))
+
+    def _center_map(self, size) -> torch.Tensor:
+        if size not in self._center_cache:
+            self._center_cache[size] = center_prior_map(size)
+        return self._center_cache[size]
+
+    def score_sample(self, sample: dict) -> dict:
+        """The per-sample record of one predicted sample (a dict as ``AVDataSample.to_dict()`` gives).
+
+        Args:
+            sample (dict): Needs ``pred_map`` and ``img_shape``; reads ``gt_map`` /
+                ``gt_masks`` / ``gt_bboxes``, ``confidence``, ``is_sounding``, ``video_id``,
+                ``sample_idx``.
+
+        Returns:
+            dict: ``video_id``, ``sample_idx``, ``confidence``, ``is_sounding``, ``has_gt``,
+            ``gt_fraction``, ``ciou`` and the baselines' ``<name>_ciou`` (``None`` where not
+            scored), optionally ``pred_rle``.
+        """
+        video_id = sample.get('video_id')
+        pred_map = sample.get('pred_map')
+        if pred_map is None:
+            raise KeyError(f'LocalizationMetric: sample {video_id!r} has no pred_map; the model must be run '
+                           "with mode='predict' (AVLocalizer.predict) before the metric")
+        pred_map = torch.as_tensor(pred_map).detach().float().cpu()
+        size = self.protocol.size_for(sample.get('img_shape'))
+        confidence = sample.get('confidence')
+        confidence = _to_float(confidence) if confidence is not None else float(pred_map.max())
+        is_sounding = sample.get('is_sounding')
+        if self.extended and is_sounding is None:
+            raise KeyError(f'LocalizationMetric(extended=True): sample {video_id!r} has no is_sounding field')
+        is_sounding = None if is_sounding is None else bool(_to_float(is_sounding))
+
+        gt = build_gt_map(sample, size, self.gt_source)
+        gt_area = int((gt > 0).sum()) if gt is not None else 0
+        binary = binarize_prediction(pred_map, size, self.protocol, gt_area)
+        record = dict(video_id=video_id, sample_idx=sample.get('sample_idx'), confidence=confidence,
+                      is_sounding=is_sounding, has_gt=gt is not None,
+                      gt_fraction=float((gt > 0).float().mean()) if gt is not None else None,
+                      ciou=None)
+        for name in BASELINES:
+            record[f'{name}_ciou'] = None
+        scored = gt is not None and is_sounding is not False
+        if scored:
+            record['ciou'] = ciou(binary, gt)
+            if self.baselines:
+                record['center_ciou'] = ciou(binarize_map(self._center_map(size), self.protocol, gt_area), gt)
+                record['whole_ciou'] = ciou(torch.ones(size), gt)
+                record['perfect_ciou'] = ciou(perfect_prediction(gt, self.protocol), gt)
+        if self.save_pred_rle:
+            record['pred_rle'] = encode_rle(binary.numpy() > 0)
+        return record
+
+    # ------------------------------------------------------------------ aggregate
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Aggregate the gathered per-sample records (see the class docstring for the keys)."""
+        logger = MMLogger.get_current_instance()
+        if all(r['sample_idx'] is not None for r in results):
+            results = sorted(results, key=lambda r: r['sample_idx'])
+        self.per_sample_results = list(results)
+
+        if self.extended:
+            considered = [r for r in results if r['is_sounding']]
+        else:
+            considered = list(results)
+        missing = [r['video_id'] for r in considered if not r['has_gt']]
+        if missing:
+            logger.warning(f'LocalizationMetric: {len(missing)} sample(s) have no GT map/masks/boxes and are not '
+                           f'scored (first: {missing[:3]})')
+        scored = [r for r in considered if r['ciou'] is not None]
+
+        metrics: Dict[str, float] = {}
+        metrics.update(summarize_cious([r['ciou'] for r in scored], self.ciou_thr))
+        metrics['num_samples'] = len(scored)
+        if self.baselines:
+            for name in BASELINES:
+                for key, value in summarize_cious([r[f'{name}_ciou'] for r in scored], self.ciou_thr).items():
+                    metrics[f'{name}/{key}'] = value
+        if self.extended:
+            # A sounding pair that could not be scored (no GT) counts as mislocalised.
+            cious = [r['ciou'] if r['ciou'] is not None else 0.0 for r in results]
+            metrics.update(extended_scores([r['confidence'] for r in results], [r['is_sounding'] for r in results],
+                                           cious, self.ciou_thr, self.recall_mode))
+            metrics['num_non_sounding'] = sum(1 for r in results if not r['is_sounding'])
+        if self.out_file:
+            self._dump(metrics)
+        return metrics
+
+    def _dump(self, metrics: dict) -> None:
+        """Write the protocol, metrics and per-sample records to ``out_file`` (``.pkl`` pickled, else JSON)."""
+        directory = osp.dirname(osp.abspath(self.out_file))
+        mmengine.mkdir_or_exist(directory)
+        protocol = dict(vars(self.protocol))
+        protocol['eval_size'] = list(protocol['eval_size']) if protocol['eval_size'] != 'img_shape' else 'img_shape'
+        payload = dict(protocol=protocol, metrics=metrics, samples=self.per_sample_results)
+        if self.out_file.endswith(('.pkl', '.pickle')):
+            mmengine.dump(payload, self.out_file, file_format='pkl')
+        else:
+            mmengine.dump(payload, self.out_file, file_format='json', indent=1)
