@@ -1,8 +1,11 @@
-"""Shared pytest fixtures and paths."""
+"""Shared pytest fixtures: repository paths, the public metadata, a tiny model and small videos."""
 import os
 import os.path as osp
 
+import numpy as np
 import pytest
+from av_test_media import HAS_PYAV, write_av_mp4, write_video_only_mp4
+from tiny_configs import write_tiny_config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -20,3 +23,44 @@ def av_metadata_dir() -> str:
     if not osp.isdir(path):
         pytest.skip(f'public metadata folder not found at {path}')
     return path
+
+
+@pytest.fixture(scope='session')
+def tiny_config(tmp_path_factory) -> str:
+    """Path of a tiny SynthAV / ResNet18 ICL config (32 px, 4 samples, no workers)."""
+    return write_tiny_config(tmp_path_factory.mktemp('cfg'))
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoint(tiny_config, tmp_path_factory) -> str:
+    """A checkpoint of the tiny model (random weights) in MMEngine's format."""
+    import torch
+
+    from icl_av.apis import init_localizer
+    model = init_localizer(tiny_config)
+    path = osp.join(str(tmp_path_factory.mktemp('ckpt')), 'tiny.pth')
+    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
+    return path
+
+
+def write_test_mp4(path, seconds=2.0, fps=10, size='64x48', audio=True) -> str:
+    """A small mp4 with a moving pattern and (optionally) a mono 16 kHz sine track."""
+    width, height = (int(v) for v in size.split('x'))
+    if audio:
+        write_av_mp4(path, seconds=seconds, fps=fps, rate=16000, channels=1, size=size)
+    else:
+        write_video_only_mp4(path, frames=int(seconds * fps), fps=fps, height=height, width=width)
+    return str(path)
+
+
+@pytest.fixture
+def av_video():
+    """Factory writing a small mp4 (skips the test when PyAV is missing)."""
+    if not HAS_PYAV:
+        pytest.skip('PyAV (a test requirement) is needed to write mp4 files with audio')
+    return write_test_mp4
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

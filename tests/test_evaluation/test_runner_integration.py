@@ -1,23 +1,17 @@
 """The metric, the table and the visualization hook inside MMEngine's Runner.test()."""
-import importlib.util
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner
+from tiny_configs import write_tiny_config
 
 from icl_av.evaluation import format_localization_table
-
-_spec = importlib.util.spec_from_file_location(
-    'icl_av_test_apis_conftest_eval',
-    osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'test_apis', 'conftest.py'))
-_shared = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_shared)
 
 
 @pytest.mark.slow
 def test_runner_test_reports_metrics_and_saves_pictures(tmp_path):
-    cfg = Config.fromfile(_shared.write_tiny_config(tmp_path))
+    cfg = Config.fromfile(write_tiny_config(tmp_path))
     cfg.work_dir = str(tmp_path / 'work')
     cfg.test_dataloader.dataset.split = 'test_extended'
     cfg.test_evaluator = dict(type='LocalizationMetric', gt_source='masks', extended=True,
