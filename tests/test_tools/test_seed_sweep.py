@@ -1,0 +1,60 @@
+"""tools/analysis_tools/seed_sweep.py: runs each seed, reuses finished runs, tabulates mean ± std."""
+import importlib.util
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+TINY = """
+_base_ = ['{root}/configs/icl/icl_r18_synthav.py']
+_data = dict(img_size=32, num_samples=8, audio_seconds=0.5)
+train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, dataset=_data)
+val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, dataset=_data)
+test_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, dataset=_data)
+model = dict(head=dict(embed_dims=16))
+train_cfg = dict(max_epochs=2, val_interval=1)
+param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
+custom_hooks = [dict(type='EpochSeedHook'),
+                dict(type='PseudoLabelHook', iteration_epochs=[1, 1], num_clusters=2,
+                     dataloader=dict(num_workers=0, dataset=dict(pipeline=[dict(type='PackAVInputs')])))]
+"""
+
+
+def load_tool(repo_root):
+    spec = importlib.util.spec_from_file_location(
+        'seed_sweep', osp.join(repo_root, 'tools', 'analysis_tools', 'seed_sweep.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_table_reports_mean_and_sample_std(repo_root):
+    tool = load_tool(repo_root)
+    runs = [dict(test={'loc/ciou@0.5': v, 'loc/auc': 0.5, 'loc/mean_ciou': 0.4, 'loc/center/ciou@0.5': 0.2,
+                       'loc/perfect/ciou@0.5': 1.0}, val_curve={4: v}) for v in (0.6, 0.8)]
+    text = tool.table({'icl': runs}, epochs=[4, 7])
+    row = text.splitlines()[2]
+    assert row.startswith('| icl | 2 | 0.700 ± 0.141 | 0.500 ± 0.000 | 0.400 ± 0.000 | 0.700 ± 0.141 | n/a')
+    assert row.endswith('| 0.200 | 1.000 |')
+
+
+@pytest.mark.slow
+def test_sweep_trains_tests_and_resumes(repo_root, tmp_path):
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY.format(root=repo_root))
+    cmd = [sys.executable, 'tools/analysis_tools/seed_sweep.py', str(config), '--seeds', '0', '1',
+           '--work-dir', str(tmp_path / 'sweep'), '--epochs', '1', '2']
+    first = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    results = json.loads((tmp_path / 'sweep' / 'results.json').read_text())
+    runs = results['tiny']
+    assert [r['seed'] for r in runs] == [0, 1]
+    assert all(0.0 <= r['test']['loc/ciou@0.5'] <= 1.0 and sorted(map(int, r['val_curve'])) == [1, 2] for r in runs)
+    assert '| tiny | 2 |' in first.stdout
+    # A second call reuses the finished runs instead of training again.
+    again = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
+    assert again.returncode == 0
+    assert json.loads((tmp_path / 'sweep' / 'results.json').read_text()) == results
+    assert not list((tmp_path / 'sweep' / 'tiny' / 'seed0').glob('train_stdout.log.*'))

@@ -1,0 +1,135 @@
+"""Train and test configs over several seeds; print mean ± std tables (the README's results).
+
+    python tools/analysis_tools/seed_sweep.py CONFIG [CONFIG ...] --seeds 0 1 2 --work-dir work_dirs/sweep \
+        [--epochs 4 7 10] [--cfg-options k=v ...]
+
+For each config and seed it runs ``tools/train.py`` (``randomness.seed=SEED``) and then
+``tools/test.py`` on the final checkpoint (no selection on any split), and reads the
+metrics MMEngine logged. Runs already finished in the work dir are reused, so an
+interrupted sweep continues where it stopped. ``--epochs`` adds the validation cIoU@0.5
+at those epochs (e.g. the ICL iteration boundaries) to show the gain per iteration.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List, Optional
+
+import numpy as np
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+COLUMNS = (('ciou@0.5', 'cIoU@0.5'), ('auc', 'AUC'), ('mean_ciou', 'mean cIoU'))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Seed sweep: train + test configs, tabulate mean ± std')
+    parser.add_argument('configs', nargs='+', help='config files')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='training seeds')
+    parser.add_argument('--work-dir', default='work_dirs/seed_sweep', help='where runs and results go')
+    parser.add_argument('--epochs', type=int, nargs='*', default=[], help='also report val cIoU@0.5 at these epochs')
+    parser.add_argument('--cfg-options', nargs='+', default=[], help='passed to both tools (key=value)')
+    parser.add_argument('--out', help='write all results as JSON here (default: WORK_DIR/results.json)')
+    return parser.parse_args(argv)
+
+
+def run_name(config: str) -> str:
+    return osp.splitext(osp.basename(config))[0]
+
+
+def read_json_lines(path: str) -> List[dict]:
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def test_metrics(test_dir: str) -> Optional[Dict[str, float]]:
+    """The metrics a finished tools/test.py run logged (MMEngine's ``<timestamp>.json``)."""
+    for path in sorted(glob.glob(osp.join(test_dir, '*', '*.json')), reverse=True):
+        for record in read_json_lines(path):
+            if 'loc/ciou@0.5' in record:
+                return record
+    return None
+
+
+def val_curve(train_dir: str) -> Dict[int, float]:
+    """Validation cIoU@0.5 per epoch from the training run's scalars."""
+    curve = {}
+    for path in sorted(glob.glob(osp.join(train_dir, '*', 'vis_data', 'scalars.json'))):
+        for record in read_json_lines(path):
+            if 'loc/ciou@0.5' in record:
+                curve[int(record['step'])] = record['loc/ciou@0.5']
+    return curve
+
+
+def run(cmd: List[str], log_path: str) -> None:
+    with open(log_path, 'w') as log:
+        result = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        raise SystemExit(f'error: {" ".join(cmd)} failed (exit {result.returncode}); see {log_path}')
+
+
+def train_and_test(config: str, seed: int, root: str, cfg_options: List[str]) -> dict:
+    """One seed of one config; returns its test metrics and validation curve."""
+    train_dir = osp.join(root, run_name(config), f'seed{seed}')
+    test_dir = osp.join(train_dir, 'test')
+    options = [f'randomness.seed={seed}', *cfg_options]
+    last = osp.join(train_dir, 'last_checkpoint')
+    if not osp.isfile(last):
+        os.makedirs(train_dir, exist_ok=True)
+        run([sys.executable, 'tools/train.py', config, '--work-dir', train_dir, '--cfg-options', *options],
+            osp.join(train_dir, 'train_stdout.log'))
+    metrics = test_metrics(test_dir)
+    if metrics is None:
+        with open(last) as f:
+            checkpoint = f.read().strip()
+        os.makedirs(test_dir, exist_ok=True)
+        run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', test_dir, '--cfg-options', *options],
+            osp.join(test_dir, 'test_stdout.log'))
+        metrics = test_metrics(test_dir)
+    return dict(test=metrics, val_curve=val_curve(train_dir))
+
+
+def mean_std(values: List[float]) -> str:
+    values = np.asarray(values, dtype=float)
+    return f'{values.mean():.3f} ± {values.std(ddof=1) if values.size > 1 else 0.0:.3f}'
+
+
+def table(results: Dict[str, List[dict]], epochs: List[int]) -> str:
+    """Markdown: one row per config, test metrics (mean ± std over seeds), baselines, ceiling."""
+    head = ['config', 'seeds'] + [name for _, name in COLUMNS]
+    head += [f'val cIoU@0.5 @ep{e}' for e in epochs] + ['centre prior cIoU@0.5', 'perfect cIoU@0.5']
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for name, runs in results.items():
+        row = [name, str(len(runs))]
+        row += [mean_std([r['test'][f'loc/{key}'] for r in runs]) for key, _ in COLUMNS]
+        for epoch in epochs:
+            points = [r['val_curve'][epoch] for r in runs if epoch in r['val_curve']]
+            row.append(mean_std(points) if points else 'n/a')
+        row += [f"{runs[0]['test'].get('loc/center/ciou@0.5', float('nan')):.3f}",
+                f"{runs[0]['test'].get('loc/perfect/ciou@0.5', float('nan')):.3f}"]
+        lines.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    args.work_dir = osp.abspath(args.work_dir)
+    results = {}
+    for config in map(osp.abspath, args.configs):
+        runs = []
+        for seed in args.seeds:
+            print(f'[seed_sweep] {run_name(config)} seed {seed}', flush=True)
+            runs.append(dict(seed=seed, **train_and_test(config, seed, args.work_dir, args.cfg_options)))
+        results[run_name(config)] = runs
+    out = args.out or osp.join(args.work_dir, 'results.json')
+    os.makedirs(osp.dirname(out) or '.', exist_ok=True)
+    with open(out, 'w') as f:
+        json.dump(results, f, indent=1)
+    print(table(results, args.epochs))
+    print(f'results: {out}')
+
+
+if __name__ == '__main__':
+    main()
