@@ -206,6 +206,9 @@ class BaseAVDataset(BaseDataset):
 
     def load_data_list(self) -> List[Dict]:
         """Build the sample list and apply the ``on_missing`` policy (see module docstring)."""
+        if self.data_root and not os.path.isdir(self.data_root):
+            raise AVDatasetError(f'{type(self).__name__}: data_root {self.data_root!r} does not exist (expected '
+                                 'the dataset folder holding the media folders and the split list)')
         entries = self._read_entries()
         if not entries:
             raise AVDatasetError(f'{self._name()}: the split list is empty (no IDs in '

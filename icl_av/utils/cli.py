@@ -101,7 +101,8 @@ def _is_user_error(error: BaseException) -> bool:
     if isinstance(error, KeyError) and 'is not in the' in str(error) and 'registry' in str(error):
         return True
     # Data errors raised by icl_av's loaders/datasets carry the file and the reason.
-    return type(error).__name__ in ('AVLoadError', 'AVDatasetError')
+    from icl_av.datasets.errors import AVDatasetError, AVLoadError
+    return isinstance(error, (AVDatasetError, AVLoadError))
 
 
 def run_cli(main: Callable[[], None]) -> None:

@@ -60,3 +60,13 @@ def test_tools_run_from_any_directory(repo_root, tmp_path):
     result = run_tool(repo_root, osp.join(repo_root, 'tools', 'train.py'), '--help', cwd=str(tmp_path))
     assert result.returncode == 0
     assert '--resume' in result.stdout and '--cfg-options' in result.stdout
+
+
+def test_missing_data_root(repo_root, tmp_path):
+    config = tmp_path / 'flickr_elsewhere.py'
+    config.write_text(f"_base_ = ['{repo_root}/configs/icl/icl_r18_8xb64-20e_flickr10k.py']\n"
+                      "model = dict(visual_backbone=dict(pretrained=False))\n"
+                      f"train_dataloader = dict(num_workers=0, persistent_workers=False, "
+                      f"dataset=dict(data_root={str(tmp_path / 'no_such_root')!r}))\n")
+    result = run_tool(repo_root, 'tools/train.py', str(config), '--work-dir', str(tmp_path / 'wd'))
+    assert_one_line_error(result, 'data_root', 'no_such_root', 'does not exist')
