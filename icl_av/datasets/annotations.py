@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
-from .errors import AVAnnotationError, AVDatasetError
+from .errors import AVAnnotationError
 
 HEADER_FIRST_CELLS = frozenset({'id', 'ids', 'video', 'video_id', 'file', 'filename', 'name', 'youtube_id'})
 FLICKR_FRAME_SIZE = (256, 256)
@@ -66,7 +66,7 @@ class BoxCleaningReport:
 
 def _read_text(path: str) -> str:
     if not os.path.isfile(path):
-        raise AVDatasetError(f'annotation or split file not found: {path}')
+        raise AVAnnotationError(path, 'file does not exist')
     try:
         with open(path, 'r', encoding='utf-8-sig') as handle:
             return handle.read()

@@ -26,7 +26,7 @@ class AVDatasetError(ValueError):
 
 
 class AVAnnotationError(AVDatasetError):
-    """An annotation file (JSON, XML, CSV) is malformed.
+    """An annotation or split file (JSON, XML, CSV, TXT) is missing or malformed.
 
     Args:
         path (str): The annotation file.
@@ -36,4 +36,4 @@ class AVAnnotationError(AVDatasetError):
     def __init__(self, path: str, reason: str):
         self.path = str(path)
         self.reason = reason
-        super().__init__(f'Malformed annotation file {self.path}: {reason}')
+        super().__init__(f'Annotation file {self.path}: {reason}')
