@@ -1,8 +1,10 @@
 """AVVideoDataset: raw videos decoded on the fly; bad videos fail loudly."""
 import os
 
+import numpy as np
 import pytest
 import torch
+from av_test_media import HAS_PYAV, write_av_mp4
 
 from icl_av.datasets.errors import AVDatasetError, AVLoadError
 from icl_av.registry import DATASETS
@@ -54,3 +56,14 @@ def test_raw_videos_end_to_end(tmp_path, av_media):
     assert paired['data_samples'].is_sounding is False
     assert paired['data_samples'].metainfo['audio_path'].endswith(os.path.join('videos', 'b.mp4'))
     assert torch.isfinite(paired['inputs']['audio']).all()
+
+
+@pytest.mark.skipif(not HAS_PYAV, reason='PyAV writes the mp4 fixture')
+def test_widths_that_decord_pads_still_give_three_channels(tmp_path):
+    # decord hands back 4-channel frames for 48 px wide H.264 video; frames must stay H×W×3 BGR.
+    from icl_av.datasets.transforms.media_io import open_video, read_video_frame
+    path = tmp_path / 'narrow.mp4'
+    write_av_mp4(path, seconds=0.5, fps=10, rate=16000, channels=1, size='48x32')
+    reader = open_video(str(path))
+    frame = read_video_frame(reader, str(path), 0)
+    assert frame.shape == (32, 48, 3) and frame.dtype == np.uint8

@@ -211,7 +211,8 @@ def read_video_frame(reader, path: str, index: int) -> np.ndarray:
         rgb = reader[int(index)].asnumpy()
     except Exception as error:
         raise AVLoadError(path, f'cannot decode frame {index} ({str(error).splitlines()[0][:200]})') from None
-    return np.ascontiguousarray(rgb[:, :, ::-1])
+    # decord returns row-padded 4-channel frames for some widths (e.g. 48 px H.264); keep RGB.
+    return np.ascontiguousarray(rgb[:, :, 2::-1])
 
 
 def video_fps(reader, path: str) -> float:
