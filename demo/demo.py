@@ -4,10 +4,15 @@ Frames are taken at ``--fps`` (decord) and each is localised with the audio wind
 around its timestamp (the config's test pipeline decides the window length). The
 heatmaps are blended over the frames and written as an mp4 (``.mp4/.avi/.mov``) or, for
 an image path (``.jpg/.png``), as a single picture of the frame at ``--time`` (default:
-the middle of the video). An unreadable file or a video without an audio track is
+the middle of the video). ``--dump-json FILE`` also writes, per output frame, its time,
+the heatmap's peak (the hottest pixel, in the input video frame's pixels) and the model's
+confidence, for post-processing. An unreadable file or a video without an audio track is
 reported in one line with a non-zero exit status.
+
+Try it on a SynthAV video with known boxes: ``python tools/misc/make_synthav_video.py --out demo.mp4``.
 """
 import argparse
+import json
 import os.path as osp
 import sys
 
@@ -28,6 +33,8 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu', help="'cpu' (default), 'cuda' or 'cuda:N'")
     parser.add_argument('--alpha', type=float, default=0.5, help='heatmap opacity in [0, 1]')
     parser.add_argument('--batch-size', type=int, default=8, help='frames per forward pass')
+    parser.add_argument('--dump-json', default=None, metavar='FILE',
+                        help='also write per output frame {time, peak_xy, confidence} as JSON')
     return parser.parse_args(argv)
 
 
@@ -35,6 +42,29 @@ def frame_times(duration: float, fps: float):
     """Sample times ``(k + 0.5) / fps`` inside ``[0, duration]`` (at least the middle one)."""
     count = int(duration * fps)
     return [(k + 0.5) / fps for k in range(count)] or [duration / 2.0]
+
+
+def heatmap_peak(heatmap):
+    """The hottest pixel of an ``H×W`` heatmap as ``[x, y]`` (column, row; the first one on ties)."""
+    import numpy as np
+    row, col = np.unravel_index(int(np.argmax(heatmap)), heatmap.shape[:2])
+    return [int(col), int(row)]
+
+
+def peak_record(result):
+    """The JSON record of one localised frame: ``time`` (s), ``peak_xy`` (pixels), ``confidence``."""
+    return dict(time=None if result['time'] is None else float(result['time']),
+                peak_xy=heatmap_peak(result['heatmap']), confidence=float(result['confidence']))
+
+
+def write_peaks_json(path, video, frame_size, records):
+    """Write the per-frame peaks with the video's name and frame size (``[width, height]``)."""
+    import mmengine
+    mmengine.mkdir_or_exist(osp.dirname(osp.abspath(path)))
+    with open(path, 'w') as f:
+        json.dump(dict(video=osp.basename(video), frame_size=list(frame_size),
+                       peak_format='[x, y] hottest pixel (column, row) in the input video frame',
+                       frames=records), f, indent=1)
 
 
 def render(frame_bgr, result, alpha):
@@ -63,6 +93,8 @@ def main(argv=None):
         raise UserInputError(f'--fps must be positive, got {args.fps}')
     if not 0.0 <= args.alpha <= 1.0:
         raise UserInputError(f'--alpha must be in [0, 1], got {args.alpha}')
+    if args.dump_json is not None and osp.splitext(args.dump_json)[1].lower() != '.json':
+        raise UserInputError(f'--dump-json {args.dump_json!r}: expected a .json file name')
 
     # Decode first: a bad video fails before the model is built.
     reader = open_video(args.video)
@@ -83,6 +115,7 @@ def main(argv=None):
 
     mmengine.mkdir_or_exist(osp.dirname(osp.abspath(args.out)))
     writer = None
+    records, frame_size = [], None
     progress = mmengine.ProgressBar(len(times))
     name = osp.basename(args.video)
     try:
@@ -91,6 +124,8 @@ def main(argv=None):
             frames = [read_video_frame(reader, args.video, min(int(t * fps), num_frames - 1)) for t in chunk]
             results = localize_arrays(model, frames, wave, rate, chunk, pipeline, name, args.batch_size)
             for frame, result in zip(frames, results):
+                records.append(peak_record(result))
+                frame_size = (frame.shape[1], frame.shape[0])
                 drawn = render(frame, result, args.alpha)
                 if ext in IMAGE_EXTS:
                     mmcv.imwrite(drawn, args.out)
@@ -107,6 +142,9 @@ def main(argv=None):
         if writer is not None:
             writer.release()
     print(f'\nwrote {args.out} ({len(times)} frame{"s" if len(times) != 1 else ""})')
+    if args.dump_json is not None:
+        write_peaks_json(args.dump_json, args.video, frame_size, records)
+        print(f'wrote {args.dump_json} (peaks and confidences)')
 
 
 if __name__ == '__main__':

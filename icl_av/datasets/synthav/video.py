@@ -17,6 +17,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from .classes import CLASS_NAMES
 from .generator import generate_sample
 from .splits import video_id_for
 
@@ -32,6 +33,8 @@ class SynthAVScene:
         class_name (str): Class of the sounding object.
         bbox (list[float]): Sounding object's box ``x1, y1, x2, y2`` in pixels of the
             video frame (right/bottom exclusive).
+        distractor_class_names (list[str]): Classes of the silent objects also in view.
+        distractor_bboxes (list[list[float]]): Their boxes, in the same format.
     """
 
     start: float
@@ -39,6 +42,8 @@ class SynthAVScene:
     video_id: str
     class_name: str
     bbox: List[float]
+    distractor_class_names: List[str] = field(default_factory=list)
+    distractor_bboxes: List[List[float]] = field(default_factory=list)
 
 
 @dataclass
@@ -84,7 +89,8 @@ class SynthAVVideo:
     def annotation(self) -> dict:
         """The ground truth as a JSON-ready dict.
 
-        ``scenes`` lists every scene (start, end, video_id, class_name, bbox) and
+        ``scenes`` lists every scene (start, end, video_id, class_name, bbox and the
+        silent distractors' classes and boxes) and
         ``per_second`` the sounding box at the start of each whole second
         (``{'time': k, 'video_id', 'class_name', 'bbox'}``), plus the video's
         geometry, rates and origin (seed, split).
@@ -159,7 +165,9 @@ def compose_synthav_video(num_scenes: int, seconds_per_scene: float = 2.0, fps: 
         start = order * frames_per_scene / fps
         scenes.append(SynthAVScene(start=float(start), end=float(start + frames_per_scene / fps),
                                    video_id=video_id_for(split, int(index)), class_name=sample.class_name,
-                                   bbox=[float(v) for v in sample.gt_bbox]))
+                                   bbox=[float(v) for v in sample.gt_bbox],
+                                   distractor_class_names=[CLASS_NAMES[c] for c in sample.distractor_class_ids],
+                                   distractor_bboxes=[[float(v) for v in box] for box in sample.distractor_bboxes]))
     return SynthAVVideo(frames=np.stack(frames), audio=np.concatenate(clips), fps=int(fps),
                         sample_rate=int(sample_rate), scenes=scenes, seed=int(seed), split=split)
 
