@@ -16,6 +16,14 @@ from .media_io import decode_image, load_audio, open_video, read_video_frame, vi
 
 FRAME_SELECTIONS = ('center', 'random')
 
+def store_waveform(results: Dict, wave, sample_rate: int, meta: Dict) -> Dict:
+    """Put a decoded mono waveform and its metadata into ``results`` (the contract's audio keys)."""
+    results['audio'] = wave
+    results['audio_sample_rate'] = sample_rate
+    results['audio_meta'] = meta
+    results['audio_is_feature'] = False
+    return results
+
 
 @TRANSFORMS.register_module()
 class LoadAVFrame(BaseTransform):
@@ -77,11 +85,7 @@ class LoadAudio(BaseTransform):
     def transform(self, results: Dict) -> Dict:
         """Decode the waveform."""
         wave, meta = load_audio(results['audio_path'], self.sample_rate, self.nonfinite, self.backend)
-        results['audio'] = wave
-        results['audio_sample_rate'] = self.sample_rate
-        results['audio_meta'] = meta
-        results['audio_is_feature'] = False
-        return results
+        return store_waveform(results, wave, self.sample_rate, meta)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(sample_rate={self.sample_rate}, nonfinite={self.nonfinite!r}, '
@@ -148,10 +152,7 @@ class LoadVideoFrameAndAudio(BaseTransform):
         annotations_to_image(results, img.shape[0], img.shape[1])
         if self.load_audio:
             wave, meta = load_audio(audio_path, self.sample_rate, self.nonfinite)
-            results['audio'] = wave
-            results['audio_sample_rate'] = self.sample_rate
-            results['audio_meta'] = meta
-            results['audio_is_feature'] = False
+            store_waveform(results, wave, self.sample_rate, meta)
         return results
 
     def __repr__(self) -> str:
