@@ -45,6 +45,9 @@ class ICLLoss(nn.Module):
             used in round 1 and for samples whose pseudo-label is not valid.
         correspondence (dict): Config of the correspondence objective
             (an :class:`AVCorrespondenceLoss`), e.g. its ``tau`` and ``pool``.
+        keep_correspondence (bool): Keep the correspondence objective on for every
+            sample after the first round (the pseudo-label terms are added to it),
+            instead of only for samples without a valid pseudo-label. Defaults to False.
 
     Returns (``forward``):
         dict: ``loss_avc`` in round 1; ``loss_intra``, ``loss_inter``,
@@ -55,7 +58,7 @@ class ICLLoss(nn.Module):
 
     def __init__(self, tau: float = 0.07, fg_ratio: float = 0.2, bg_ratio: float = 0.5, mask_mode: str = 'hard',
                  intra_weight: float = 1.0, inter_weight: float = 1.0, avc_weight: float = 1.0,
-                 correspondence: Optional[dict] = None):
+                 correspondence: Optional[dict] = None, keep_correspondence: bool = False):
         super().__init__()
         if mask_mode not in MASK_MODES:
             raise ValueError(f'ICLLoss: mask_mode must be one of {MASK_MODES}, got {mask_mode!r}')
@@ -68,6 +71,7 @@ class ICLLoss(nn.Module):
             raise ValueError(f'ICLLoss: tau must be > 0, got {tau}')
         self.tau, self.fg_ratio, self.bg_ratio, self.mask_mode = tau, fg_ratio, bg_ratio, mask_mode
         self.intra_weight, self.inter_weight, self.avc_weight = intra_weight, inter_weight, avc_weight
+        self.keep_correspondence = keep_correspondence
         cfg = dict(type='AVCorrespondenceLoss')
         cfg.update(correspondence or {})
         self.correspondence = MODELS.build(cfg)
@@ -158,8 +162,9 @@ class ICLLoss(nn.Module):
 
         avc = self.correspondence.per_sample(sim)
         valid_f = valid.to(sim.dtype)
+        avc_f = torch.ones_like(valid_f) if self.keep_correspondence else 1 - valid_f
         return {
             'loss_intra': self.intra_weight * (valid_f * intra).sum() / batch,
             'loss_inter': self.inter_weight * (valid_f * inter).sum() / batch,
-            'loss_avc': self.avc_weight * ((1 - valid_f) * avc).sum() / batch,
+            'loss_avc': self.avc_weight * (avc_f * avc).sum() / batch,
         }

@@ -71,6 +71,18 @@ def test_invalid_samples_fall_back_to_correspondence():
     assert out['loss_avc'].item() == pytest.approx(avc / 2, rel=1e-5)
 
 
+def test_keep_correspondence_adds_it_for_every_sample():
+    labels = _labels([0, 1], valid=(True, False))
+    kept = _loss(keep_correspondence=True)(SIM, pseudo_labels=labels)
+    fallback = _loss()(SIM, pseudo_labels=labels)
+    avc = AVCorrespondenceLoss(tau=TAU).per_sample(SIM)
+    assert kept['loss_avc'].item() == pytest.approx(avc.mean().item(), rel=1e-5)
+    assert fallback['loss_avc'].item() == pytest.approx(avc[1].item() / 2, rel=1e-5)
+    # The pseudo-label terms themselves do not change.
+    assert torch.equal(kept['loss_intra'], fallback['loss_intra'])
+    assert torch.equal(kept['loss_inter'], fallback['loss_inter'])
+
+
 def test_first_round_delegates_to_correspondence():
     out = _loss(avc_weight=1.0)(SIM, pseudo_labels=None)
     assert set(out) == {'loss_avc'}
