@@ -14,7 +14,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from icl_av.utils import UserInputError, check_checkpoint_path, check_config_path, run_cli  # noqa: E402
+from icl_av.utils import (UserInputError, check_checkpoint_path, check_config_path,  # noqa: E402
+                          init_cpu_distributed, run_cli)
 
 
 def parse_args(argv=None):
@@ -88,6 +89,7 @@ def show_dir_of(runner: Runner):
 def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(check_config_path(args.config)), args)
+    init_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
 

@@ -13,7 +13,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from icl_av.utils import check_checkpoint_path, check_config_path, run_cli  # noqa: E402
+from icl_av.utils import check_checkpoint_path, check_config_path, init_cpu_distributed, run_cli  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -89,10 +89,12 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(check_config_path(args.config))
     cfg = merge_args(cfg, args)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else None
-    if runner is None:
+    init_cpu_distributed(cfg)
+    if 'runner_type' in cfg:  # a custom runner class named by the config
         from mmengine.registry import RUNNERS
         runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
     runner.train()
 
 

@@ -1,0 +1,20 @@
+"""Start the process group on CPU-only hosts, where MMEngine's pytorch launcher cannot."""
+import torch
+import torch.distributed as dist
+
+
+def init_cpu_distributed(cfg) -> None:
+    """Start a gloo process group for ``--launcher pytorch`` on a host without CUDA.
+
+    MMEngine's pytorch launcher calls ``torch.cuda.set_device`` unconditionally, which
+    fails without a GPU; here the group is started first (the Runner then reuses it),
+    so ``tools/dist_train.sh`` works on CPU machines (tests, laptops, CPU clusters).
+
+    Args:
+        cfg (Config): The run's config; reads ``launcher`` and ``env_cfg.dist_cfg.backend``
+            (``nccl`` is replaced by ``gloo``, the CPU backend).
+    """
+    if cfg.get('launcher') != 'pytorch' or torch.cuda.is_available() or dist.is_initialized():
+        return
+    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend', 'gloo')
+    dist.init_process_group(backend='gloo' if backend == 'nccl' else backend)
