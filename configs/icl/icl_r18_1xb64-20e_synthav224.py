@@ -25,8 +25,14 @@ num_workers = 2
 max_epochs = 20
 iteration_epochs = [10, 5, 5]
 
+# Speed (docs/speed.md): both towers run under bf16 autocast (AMX / AVX512-BF16 on recent
+# Xeons, tensor cores on GPUs; the head, maps and losses stay fp32) with channels_last
+# weights and inputs. On a CPU without native bf16 set model.amp_dtype=None.
 model = dict(
+    amp_dtype='bfloat16',
+    channels_last=True,
     data_preprocessor=dict(
+        channels_last=True,
         audio_frontend=dict(_delete_=True, type='LinearSTFTFrontend', n_fft=512, win_length=512, overlap=274)),
     visual_backbone=dict(out_index=4, remove_last_stride=False),
 )

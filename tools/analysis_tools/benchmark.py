@@ -1,13 +1,25 @@
 """Measure a localizer's speed and memory: ``python tools/analysis_tools/benchmark.py CONFIG [CKPT]``.
 
-For each precision (fp32, and bf16 autocast with ``--amp``) it prints one line for
-inference (samples/s, per-batch latency) and one for a training step split into data
-wait / forward / backward / optimizer, with the peak memory (GPU: ``max_memory_allocated``
-since the setting started; CPU: the process's peak RSS so far, from ``getrusage``).
+Three phases, each one printed line per setting:
 
-Batches come from the config's own datasets (``test_dataloader`` for inference, a real
-``train_dataloader`` iterator for training, so the data-wait column is the loader's real
-cost); inference reuses one pre-fetched batch so it times the model alone.
+* ``inference``: ``model.test_step`` on one pre-fetched ``test_dataloader`` batch
+  (the model alone: samples/s and per-batch latency);
+* ``train``: real training steps on a ``train_dataloader`` iterator, split into data
+  wait / forward (preprocess + loss) / backward / optimizer;
+* ``refresh``: the ICL pseudo-label refresh as ``PseudoLabelHook`` runs it (its own
+  augmentation-free loader, built from the hook's config, and ``test_step``), data
+  wait included, and its ratio to the training samples/s (one refresh per ICL
+  iteration costs ``epoch / ratio`` of extra time).
+
+Each line carries the peak memory (GPU: ``max_memory_allocated`` since the setting
+started; CPU: the main process's peak RSS so far, from ``getrusage``; loader workers
+are separate processes and not counted).
+
+Settings: precision ``fp32`` and, with ``--amp``, ``amp`` (the model's own
+``amp_dtype='bfloat16'`` autocast of its towers: AMX/AVX512-BF16 on recent CPUs,
+tensor cores on GPUs); ``--channels-last`` and ``--compile`` switch those on;
+``--compare`` measures every combination of channels_last off/on (and compile off/on
+with ``--compile``) and prints a side-by-side markdown table at the end.
 """
 import argparse
 import json
@@ -16,9 +28,12 @@ import resource
 import statistics
 import sys
 import time
-from contextlib import nullcontext
+from types import SimpleNamespace
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # run from a checkout
+
+MODES = {'inference': ('inference', ), 'train': ('train', ), 'refresh': ('refresh', ),
+         'both': ('inference', 'train'), 'all': ('inference', 'train', 'refresh')}
 
 
 def parse_args(argv=None):
@@ -30,11 +45,17 @@ def parse_args(argv=None):
     parser.add_argument('--amp', action='store_true', help='also measure bf16 autocast (mixed precision)')
     parser.add_argument('--channels-last', action='store_true', help='channels_last memory format')
     parser.add_argument('--compile', action='store_true', help='torch.compile the model forward')
+    parser.add_argument('--compare', action='store_true',
+                        help='measure channels_last off and on (and compile off and on with --compile) and print '
+                             'a side-by-side table')
     parser.add_argument('--batch-size', type=int, default=None, help='batch size (default: the config\'s)')
+    parser.add_argument('--refresh-batch-size', type=int, default=None,
+                        help='refresh batch size (default: the PseudoLabelHook\'s loader)')
     parser.add_argument('--num-iters', type=int, default=20, help='timed iterations per setting')
     parser.add_argument('--num-warmup', type=int, default=5, help='untimed warm-up iterations per setting')
     parser.add_argument('--num-workers', type=int, default=None, help='dataloader workers (default: the config\'s)')
-    parser.add_argument('--mode', choices=['inference', 'train', 'both'], default='both', help='what to measure')
+    parser.add_argument('--mode', choices=sorted(MODES), default='both',
+                        help='what to measure: inference, train, refresh, both (inference + train) or all')
     parser.add_argument('--out', default=None, help='also write the results as JSON here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides key=value')
     args = parser.parse_args(argv)
@@ -61,11 +82,17 @@ def _reset_peak(device):
         torch.cuda.reset_peak_memory_stats()
 
 
-def _autocast(device, amp: bool):
-    import torch
-    if not amp:
-        return nullcontext()
-    return torch.autocast(device_type='cuda' if str(device).startswith('cuda') else 'cpu', dtype=torch.bfloat16)
+def _loader_cfg(loader_cfg: dict, batch_size, num_workers) -> dict:
+    """A copy of a dataloader config with the benchmark's batch size / workers."""
+    loader_cfg = dict(loader_cfg)
+    if batch_size is not None:
+        loader_cfg['batch_size'] = batch_size
+    if num_workers is not None:
+        loader_cfg['num_workers'] = num_workers
+    if loader_cfg.get('num_workers', 0) == 0:
+        loader_cfg['persistent_workers'] = False
+        loader_cfg.pop('prefetch_factor', None)
+    return loader_cfg
 
 
 def build_loader(cfg, split: str, batch_size, num_workers):
@@ -76,14 +103,34 @@ def build_loader(cfg, split: str, batch_size, num_workers):
     key = f'{split}_dataloader'
     if not cfg.get(key):
         raise UserInputError(f'config has no {key} to draw benchmark batches from')
-    loader_cfg = cfg[key].copy()
-    if batch_size is not None:
-        loader_cfg['batch_size'] = batch_size
-    if num_workers is not None:
-        loader_cfg['num_workers'] = num_workers
-    if loader_cfg.get('num_workers', 0) == 0:
-        loader_cfg['persistent_workers'] = False
-    return Runner.build_dataloader(loader_cfg, seed=0)
+    return Runner.build_dataloader(_loader_cfg(cfg[key], batch_size, num_workers), seed=0)
+
+
+def build_refresh_loader(cfg, batch_size, num_workers):
+    """The pseudo-label refresh's own loader, built exactly as ``PseudoLabelHook`` builds it.
+
+    Uses the config's ``PseudoLabelHook`` (from ``custom_hooks``); without one, the
+    training dataset with the test dataloader's pipeline, as a hook with no loader
+    config of its own would read it.
+    """
+    from mmengine.logging import MMLogger
+    from mmengine.runner import Runner
+
+    from icl_av.registry import HOOKS
+    from icl_av.utils import UserInputError
+    if not cfg.get('train_dataloader'):
+        raise UserInputError('config has no train_dataloader: the pseudo-label refresh runs over the training set')
+    hook_cfg = next((dict(h) for h in cfg.get('custom_hooks') or [] if h.get('type') == 'PseudoLabelHook'), None)
+    if hook_cfg is None:
+        pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get('pipeline')
+        hook_cfg = dict(type='PseudoLabelHook', num_clusters=2, interval=1,
+                        dataloader=dict(dataset=dict(pipeline=pipeline)))
+    hook = HOOKS.build(hook_cfg)
+    hook.dataloader_cfg = _loader_cfg(dict(hook.dataloader_cfg or {}), batch_size, num_workers)
+    train_cfg = _loader_cfg(cfg.train_dataloader, None, num_workers)
+    runner = SimpleNamespace(cfg=dict(train_dataloader=train_cfg), logger=MMLogger.get_current_instance(), seed=0,
+                             build_dataloader=lambda loader, seed: Runner.build_dataloader(loader, seed=seed))
+    return hook._build_dataloader(runner)
 
 
 def cycle(loader):
@@ -96,7 +143,7 @@ def _timed(values, num_warmup):
     return values[num_warmup:] if len(values) > num_warmup else values
 
 
-def bench_inference(model, loader, device, amp, num_iters, num_warmup) -> dict:
+def bench_inference(model, loader, device, num_iters, num_warmup) -> dict:
     """Time ``model.test_step`` on one pre-fetched batch (data loading excluded)."""
     import torch
     batch = next(iter(loader))
@@ -104,7 +151,7 @@ def bench_inference(model, loader, device, amp, num_iters, num_warmup) -> dict:
     model.eval()
     _reset_peak(device)
     latencies = []
-    with torch.no_grad(), _autocast(device, amp):
+    with torch.no_grad():
         for _ in range(num_warmup + num_iters):
             _sync(device)
             start = time.perf_counter()
@@ -117,7 +164,34 @@ def bench_inference(model, loader, device, amp, num_iters, num_warmup) -> dict:
                 latency_ms=1e3 * mean, latency_p50_ms=1e3 * statistics.median(timed), **_peak_memory_mb(device))
 
 
-def bench_train(model, loader, optim_wrapper, device, amp, num_iters, num_warmup) -> dict:
+def bench_refresh(model, loader, device, num_iters, num_warmup) -> dict:
+    """Time the refresh's extraction pass: loader wait + ``test_step`` per batch, as the hook runs it."""
+    import torch
+    model.eval()
+    _reset_peak(device)
+    batches = cycle(loader)
+    data_ms, model_ms, sizes = [], [], []
+    with torch.no_grad():
+        for _ in range(num_warmup + num_iters):
+            _sync(device)
+            t0 = time.perf_counter()
+            batch = next(batches)
+            t1 = time.perf_counter()
+            model.test_step(batch)
+            _sync(device)
+            t2 = time.perf_counter()
+            data_ms.append(1e3 * (t1 - t0))
+            model_ms.append(1e3 * (t2 - t1))
+            sizes.append(len(batch['data_samples']))
+    data, step = _timed(data_ms, num_warmup), _timed(model_ms, num_warmup)
+    samples = sum(_timed(sizes, num_warmup))
+    total_ms = sum(data) + sum(step)
+    return dict(mode='refresh', batch_size=max(sizes), samples_per_s=1e3 * samples / total_ms,
+                step_ms=total_ms / len(step), data_ms=statistics.fmean(data), model_ms=statistics.fmean(step),
+                **_peak_memory_mb(device))
+
+
+def bench_train(model, loader, optim_wrapper, device, num_iters, num_warmup) -> dict:
     """Time training steps split into data wait, forward (preprocess + loss), backward and optimizer."""
     model.train()
     batches = cycle(loader)
@@ -129,10 +203,9 @@ def bench_train(model, loader, optim_wrapper, device, amp, num_iters, num_warmup
         t0 = time.perf_counter()
         batch = next(batches)
         t1 = time.perf_counter()
-        with _autocast(device, amp):
-            data = model.data_preprocessor(batch, True)
-            losses = model(**data, mode='loss')
-            loss, _ = model.parse_losses(losses)
+        data = model.data_preprocessor(batch, True)
+        losses = model(**data, mode='loss')
+        loss, _ = model.parse_losses(losses)
         _sync(device)
         t2 = time.perf_counter()
         loss.backward()
@@ -152,12 +225,17 @@ def bench_train(model, loader, optim_wrapper, device, amp, num_iters, num_warmup
 
 
 def format_line(result: dict, setting: dict) -> str:
-    """One printed line per (mode, precision) setting."""
+    """One printed line per (mode, setting)."""
     head = (f"{result['mode']:<9} {setting['precision']:<4} {setting['device']:<6} bs={result['batch_size']:<4} "
             f"channels_last={'y' if setting['channels_last'] else 'n'} compile={'y' if setting['compile'] else 'n'}")
     if result['mode'] == 'inference':
         body = (f"{result['samples_per_s']:9.1f} samples/s  latency {result['latency_ms']:8.2f} ms/batch "
                 f"(p50 {result['latency_p50_ms']:.2f})")
+    elif result['mode'] == 'refresh':
+        body = (f"{result['samples_per_s']:9.1f} samples/s  step {result['step_ms']:8.2f} ms = data "
+                f"{result['data_ms']:.2f} + model {result['model_ms']:.2f}")
+        if 'refresh_to_train' in result:
+            body += f"  ({result['refresh_to_train']:.2f}x training)"
     else:
         body = (f"{result['samples_per_s']:9.1f} samples/s  step {result['step_ms']:8.2f} ms = data "
                 f"{result['data_ms']:.2f} + fwd {result['forward_ms']:.2f} + bwd {result['backward_ms']:.2f} + "
@@ -168,14 +246,66 @@ def format_line(result: dict, setting: dict) -> str:
     return f'{head} | {body} | {memory}'
 
 
+def format_table(results) -> str:
+    """Side-by-side markdown table: one row per setting, the phases as columns."""
+    rows = {}
+    for res in results:
+        key = (res['precision'], res['channels_last'], res['compile'])
+        rows.setdefault(key, {})[res['mode']] = res
+    lines = ['| precision | channels_last | compile | train samples/s | data / fwd / bwd / opt ms | '
+             'refresh samples/s | refresh / train | inference samples/s | latency ms/batch | peak RSS MB |',
+             '|---|---|---|---|---|---|---|---|---|---|']
+
+    def cell(phase, name, fmt='{:.1f}'):
+        return fmt.format(phase[name]) if phase and name in phase else '-'
+
+    for (precision, channels_last, compiled), phases in rows.items():
+        train, refresh, infer = phases.get('train'), phases.get('refresh'), phases.get('inference')
+        split = '-' if train is None else ' / '.join(
+            f'{train[k]:.0f}' for k in ('data_ms', 'forward_ms', 'backward_ms', 'optimizer_ms'))
+        peak = max((p['cpu_peak_rss_mb'] for p in phases.values()), default=0)
+        gpu = [p['gpu_peak_mb'] for p in phases.values() if 'gpu_peak_mb' in p]
+        peak_text = f'{peak:.0f}' + (f' (GPU {max(gpu):.0f})' if gpu else '')
+        lines.append(f"| {precision} | {'on' if channels_last else 'off'} | {'on' if compiled else 'off'} | "
+                     f"{cell(train, 'samples_per_s')} | {split} | {cell(refresh, 'samples_per_s')} | "
+                     f"{cell(refresh, 'refresh_to_train', '{:.2f}x')} | {cell(infer, 'samples_per_s')} | "
+                     f"{cell(infer, 'latency_ms', '{:.0f}')} | {peak_text} |")
+    return '\n'.join(lines)
+
+
+def build_model(cfg, checkpoint, device, channels_last: bool, compile_model: bool):
+    """The localizer for one setting (channels_last via the model's own option)."""
+    import torch
+
+    from icl_av.apis import init_localizer
+    cfg = cfg.copy()
+    if channels_last:
+        cfg.model['channels_last'] = True
+        if cfg.model.get('data_preprocessor') is not None:
+            cfg.model.data_preprocessor['channels_last'] = True
+    model = init_localizer(cfg, checkpoint, device=device)
+    if compile_model:
+        model.visual_backbone = torch.compile(model.visual_backbone)
+        model.audio_backbone = torch.compile(model.audio_backbone)
+    return model
+
+
+def build_optim_wrapper(model, cfg):
+    """The config's optimizer in a plain ``OptimWrapper`` (precision is the model's ``amp_dtype``)."""
+    from mmengine.optim import build_optim_wrapper as mmengine_build
+    optim_cfg = dict(cfg.get('optim_wrapper') or dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4)))
+    optim_cfg['type'] = 'OptimWrapper'
+    optim_cfg.pop('dtype', None)
+    optim_cfg.pop('loss_scale', None)
+    return mmengine_build(model, optim_cfg)
+
+
 def main(argv=None):
     args = parse_args(argv)
     import torch
     from mmengine.config import Config
-    from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
 
-    from icl_av.apis import init_localizer
     from icl_av.utils import UserInputError, check_config_path
 
     if args.num_iters < 1 or args.num_warmup < 0:
@@ -184,41 +314,45 @@ def main(argv=None):
     cfg = Config.fromfile(check_config_path(args.config))
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    if args.channels_last and cfg.model.get('data_preprocessor') is not None:
-        cfg.model.data_preprocessor['channels_last'] = True
     init_default_scope(cfg.get('default_scope', 'icl_av'))
-    model = init_localizer(cfg, args.checkpoint, device=device)
-    if args.channels_last:
-        model.to(memory_format=torch.channels_last)
-    if args.compile:
-        model.forward = torch.compile(model.forward)
-
+    phases = MODES[args.mode]
     precisions = ['fp32'] + (['amp'] if args.amp else [])
-    results = []
-    infer_loader = build_loader(cfg, 'test', args.batch_size, args.num_workers) \
-        if args.mode in ('inference', 'both') else None
-    train_loader = build_loader(cfg, 'train', args.batch_size, args.num_workers) \
-        if args.mode in ('train', 'both') else None
-    optim_wrapper = None
-    if train_loader is not None:
-        optim_cfg = cfg.get('optim_wrapper') or dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
-        optim_cfg = dict(optim_cfg)
-        optim_cfg['type'] = 'OptimWrapper'  # autocast is handled here, so the timings split cleanly
-        optim_cfg.pop('dtype', None)
-        optim_cfg.pop('loss_scale', None)
-        optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    layouts = [False, True] if args.compare else [args.channels_last]
+    compiles = ([False, True] if args.compare else [True]) if args.compile else [False]
 
-    for precision in precisions:
-        setting = dict(precision=precision, device=device, channels_last=args.channels_last, compile=args.compile)
-        amp = precision == 'amp'
-        if infer_loader is not None:
-            result = bench_inference(model, infer_loader, device, amp, args.num_iters, args.num_warmup)
-            results.append({**setting, **result})
-            print(format_line(result, setting), flush=True)
-        if train_loader is not None:
-            result = bench_train(model, train_loader, optim_wrapper, device, amp, args.num_iters, args.num_warmup)
-            results.append({**setting, **result})
-            print(format_line(result, setting), flush=True)
+    loaders = {}
+    if 'inference' in phases:
+        loaders['inference'] = build_loader(cfg, 'test', args.batch_size, args.num_workers)
+    if 'train' in phases:
+        loaders['train'] = build_loader(cfg, 'train', args.batch_size, args.num_workers)
+    if 'refresh' in phases:
+        loaders['refresh'] = build_refresh_loader(cfg, args.refresh_batch_size, args.num_workers)
+
+    results = []
+    for channels_last in layouts:
+        for compile_model in compiles:
+            model = build_model(cfg, args.checkpoint, device, channels_last, compile_model)
+            optim_wrapper = build_optim_wrapper(model, cfg) if 'train' in phases else None
+            for precision in precisions:
+                model.amp_dtype = 'bfloat16' if precision == 'amp' else None
+                setting = dict(precision=precision, device=device, channels_last=channels_last,
+                               compile=compile_model)
+                train_speed = None
+                for phase in phases:
+                    if phase == 'inference':
+                        result = bench_inference(model, loaders[phase], device, args.num_iters, args.num_warmup)
+                    elif phase == 'train':
+                        result = bench_train(model, loaders[phase], optim_wrapper, device, args.num_iters,
+                                             args.num_warmup)
+                        train_speed = result['samples_per_s']
+                    else:
+                        result = bench_refresh(model, loaders[phase], device, args.num_iters, args.num_warmup)
+                        if train_speed:
+                            result['refresh_to_train'] = result['samples_per_s'] / train_speed
+                    results.append({**setting, **result})
+                    print(format_line(result, setting), flush=True)
+    if len(results) > 1:
+        print(format_table(results), flush=True)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(results, f, indent=1)

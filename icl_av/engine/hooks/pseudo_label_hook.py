@@ -18,6 +18,10 @@ Why it looks the way it does:
   the results are all-gathered as padded tensors, ordered by ``sample_idx`` and
   de-duplicated (the sampler pads the last shard); k-means runs on rank 0 and its
   labels are broadcast, so every rank writes identical tables.
+- Before extracting, every rank takes rank 0's buffers (batch-norm statistics): DDP
+  does not keep them in sync (MMEngine wraps with ``broadcast_buffers=False``), so
+  without this each half of the set would be labelled by a slightly different model,
+  not the one the checkpoint (written by rank 0) holds.
 - The model is called through ``test_step`` (which wrapped and unwrapped models both
   provide) and unwrapped only to call ``update_pseudo_labels``.
 - A refresh consumes nothing from torch's global random generator (the extraction runs
@@ -275,6 +279,7 @@ class PseudoLabelHook(Hook):
             self._dataloader = self._build_dataloader(runner)
 
         start = time.perf_counter()
+        _broadcast_buffers_from_rank0(localizer)
         was_training = model.training
         model.eval()
         # Iterating a DataLoader draws from torch's global generator; fork it so a refresh
@@ -527,6 +532,15 @@ def _train_dataloader_cfg(runner) -> Optional[dict]:
         # A Runner built from keyword arguments keeps the unbuilt config here.
         train_cfg = getattr(runner, '_train_dataloader', None)
     return train_cfg if isinstance(train_cfg, dict) else None
+
+
+def _broadcast_buffers_from_rank0(localizer) -> None:
+    """Give every rank rank 0's buffers (BN statistics), the pseudo-label bank excepted."""
+    if get_world_size() < 2:
+        return
+    for name, buffer in localizer.named_buffers():
+        if not name.startswith('pseudo_label_bank.') and buffer.numel():
+            broadcast(buffer, src=0)
 
 
 def _gather_padded(tensor: torch.Tensor, longest: int, counts: List[int]) -> torch.Tensor:
