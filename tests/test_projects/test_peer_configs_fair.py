@@ -2,9 +2,9 @@
 import pytest
 
 PEERS = {
-    'projects/avc_baseline/configs/avc_r18_1xb32-10e_synthav.py': set(),
-    'projects/ezvsl/configs/ezvsl_r18_1xb32-10e_synthav.py': {'type', 'prior_alpha'},
-    'projects/lvs/configs/lvs_r18_1xb32-10e_synthav.py': set(),
+    'projects/avc_baseline/configs/avc_r18_1xb32-9e_synthav.py': set(),
+    'projects/ezvsl/configs/ezvsl_r18_1xb32-9e_synthav.py': {'type', 'prior_alpha'},
+    'projects/lvs/configs/lvs_r18_1xb32-9e_synthav.py': set(),
 }
 ICL = 'configs/icl/icl_r18_synthav.py'
 

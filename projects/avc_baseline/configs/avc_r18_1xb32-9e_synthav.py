@@ -3,5 +3,5 @@
 # (data, model, schedule, seed) is the ICL default's, so the two differ only in the objective.
 _base_ = ['../../../configs/icl/icl_r18_synthav.py']
 
-model = dict(loss=dict(_delete_=True, type='AVCorrespondenceLoss', tau=0.07, pool='max'))
+model = dict(loss=dict(_delete_=True, type='AVCorrespondenceLoss', tau=0.03, pool='max'))
 custom_hooks = [dict(type='EpochSeedHook')]  # no PseudoLabelHook: no ICL iterations
