@@ -4,6 +4,7 @@ from typing import Optional, Sequence
 
 import mmcv
 import mmengine
+import cv2
 import numpy as np
 import torch
 from mmengine.visualization import Visualizer
@@ -37,24 +38,40 @@ class AVLocalVisualizer(Visualizer):
         alpha (float): Heatmap opacity. colormap (str): ``'jet'`` (default), ``'turbo'``, ...
         gt_color (tuple): RGB colour of GT boxes. outline_color (tuple): RGB colour of GT region outlines.
         line_width (int): Box thickness in pixels.
+        min_display_size (int): Frames whose short side is smaller are enlarged (nearest) to at
+            least this size before drawing, so small model inputs make readable pictures; 0 = never.
     """
 
     def __init__(self, name: str = 'visualizer', image: Optional[np.ndarray] = None, vis_backends=None,
                  save_dir: Optional[str] = None, alpha: float = 0.5, colormap: str = 'jet',
                  gt_color: Sequence[int] = (0, 255, 0), outline_color: Sequence[int] = (255, 255, 255),
-                 line_width: int = 2, **kwargs):
+                 line_width: int = 2, min_display_size: int = 256, **kwargs):
         super().__init__(name=name, image=image, vis_backends=vis_backends, save_dir=save_dir, **kwargs)
+        self.min_display_size = min_display_size
         self.alpha = alpha
         self.colormap = colormap
         self.gt_color = tuple(gt_color)
         self.outline_color = tuple(outline_color)
         self.line_width = line_width
 
+    def enlarge_for_display(self, image: np.ndarray) -> np.ndarray:
+        """Upscale (nearest) a frame whose short side is under ``min_display_size`` pixels.
+
+        Small model inputs (e.g. SynthAV's 64 px) are unreadable as pictures; maps and boxes
+        are drawn at the enlarged size since they are rescaled to the image anyway.
+        """
+        short = min(image.shape[:2])
+        if not self.min_display_size or short >= self.min_display_size:
+            return image
+        factor = int(np.ceil(self.min_display_size / short))
+        return cv2.resize(image, (image.shape[1] * factor, image.shape[0] * factor), interpolation=cv2.INTER_NEAREST)
+
     def draw_sample(self, image: np.ndarray, data_sample=None, draw_gt: bool = True,
                     draw_pred: bool = True) -> np.ndarray:
         """Return the drawn RGB image (no side effects): heatmap, GT, confidence."""
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f'AVLocalVisualizer expects an H×W×3 RGB image, got shape {image.shape}')
+        image = self.enlarge_for_display(image)
         drawn = np.ascontiguousarray(image, dtype=np.uint8)
         height, width = drawn.shape[:2]
         img_shape = _field(data_sample, 'img_shape') or (height, width)

@@ -9,7 +9,8 @@ from icl_av.visualization import AVLocalVisualizer, heatmap_to_size, overlay_hea
 
 @pytest.fixture(scope='module')
 def visualizer():
-    return AVLocalVisualizer.get_instance('test_av_visualizer', alpha=1.0)
+    # Pixel-exact checks below run at the input size (no display enlargement).
+    return AVLocalVisualizer.get_instance('test_av_visualizer', alpha=1.0, min_display_size=0)
 
 
 def make_sample(pred_map, boxes=None, img_shape=(32, 32)):
@@ -71,3 +72,14 @@ def test_constant_map_and_gt_map_outline(visualizer):
     assert tuple(drawn[4, 8]) == (255, 255, 255)  # outline of the consensus region
     with pytest.raises(ValueError, match='H×W×3'):
         visualizer.add_datasample('d', np.zeros((4, 4), dtype=np.uint8), sample)
+
+
+def test_small_frames_are_enlarged_for_display():
+    vis = AVLocalVisualizer.get_instance('test_av_visualizer_enlarge', alpha=1.0, min_display_size=64)
+    pred = torch.zeros(4, 4)
+    pred[0, 0] = 1.0
+    drawn = vis.add_datasample('s', np.zeros((16, 16, 3), np.uint8), make_sample(pred, img_shape=(16, 16)),
+                               draw_gt=False)
+    assert drawn.shape == (64, 64, 3)
+    # The map's peak (top-left cell) is still drawn top-left at the enlarged size.
+    assert drawn[:16, :16].mean() != drawn[48:, 48:].mean()
