@@ -19,6 +19,17 @@ def _sample(height=40, width=60, box=(10, 5, 30, 25)):
                 gt_masks=[encode_mask(mask)])
 
 
+def _dilate(mask):
+    """Binary dilation by one pixel (3×3), without scipy."""
+    padded = np.pad(mask, 1)
+    height, width = mask.shape
+    return np.any([padded[dy:dy + height, dx:dx + width] for dy in range(3) for dx in range(3)], axis=0)
+
+
+def _erode(mask):
+    return ~_dilate(~mask)
+
+
 def _assert_consistent(results):
     """Box, map, mask and bright image pixels all describe the same region."""
     height, width = results['img'].shape[:2]
@@ -27,7 +38,9 @@ def _assert_consistent(results):
     mask = decode_rle(results['gt_masks'][0]).astype(bool)
     assert mask.shape == (height, width) and results['gt_map'].shape == (height, width)
     assert np.array_equal(mask, results['gt_map'] > 0.5)
-    assert (bright == mask).mean() > 0.97
+    # Image (bilinear) and mask (nearest) may differ on the object's 1-pixel boundary only.
+    inner, outer = _erode(mask), ~_dilate(mask)
+    assert bright[inner].all() and not bright[outer].any()
     rows, cols = np.nonzero(mask)
     x1, y1, x2, y2 = results['gt_bboxes'][0]
     assert abs(cols.min() - x1) <= 1.5 and abs(cols.max() + 1 - x2) <= 1.5
@@ -43,7 +56,9 @@ def _assert_consistent(results):
     dict(type='CenterCrop', crop_size=(40, 30)),
     dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.6, 1.0)),
 ])
-def test_geometry_moves_all_annotations(cfg):
+@pytest.mark.parametrize('seed', [0, 1, 2, 3])
+def test_geometry_moves_all_annotations(cfg, seed):
+    np.random.seed(seed)  # random transforms draw from numpy's global generator
     results = TRANSFORMS.build(cfg)(_sample())
     _assert_consistent(results)
 
