@@ -1,7 +1,7 @@
 # The plain audio-visual correspondence baseline on SynthAV: ICL's first round only
-# (max-pooled similarity maps, symmetric InfoNCE), no pseudo-label rounds. Everything else
+# (softmax-pooled similarity maps, symmetric InfoNCE), no pseudo-label rounds. Everything else
 # (data, model, schedule, seed) is the ICL default's, so the two differ only in the objective.
 _base_ = ['../../../configs/icl/icl_r18_synthav.py']
 
-model = dict(loss=dict(_delete_=True, type='AVCorrespondenceLoss', tau=0.03, pool='max'))
+model = dict(loss=dict(_delete_=True, type='AVCorrespondenceLoss', tau=0.03, pool='softmax', pool_tau=0.1))
 custom_hooks = [dict(type='EpochSeedHook')]  # no PseudoLabelHook: no ICL iterations
