@@ -63,3 +63,10 @@ def test_checkpoint_round_trip_resizes_empty_bank(tmp_path, tiny_localizer_cfg):
     for name in ('maps', 'clusters', 'valid', 'round'):
         assert torch.equal(getattr(fresh.pseudo_label_bank, name), getattr(model.pseudo_label_bank, name)), name
     assert fresh.pseudo_label_bank.ready
+
+
+def test_tables_for_vggsound_144k_at_14x14_stay_under_100_mb():
+    from icl_av.models.utils import PseudoLabelBank
+    bank = PseudoLabelBank(num_samples=144_000, map_size=(14, 14))
+    total = sum(buffer.numel() * buffer.element_size() for buffer in bank.buffers())
+    assert total < 100e6, f'{total / 1e6:.1f} MB'
