@@ -58,3 +58,13 @@ def test_sweep_trains_tests_and_resumes(repo_root, tmp_path):
     assert again.returncode == 0
     assert json.loads((tmp_path / 'sweep' / 'results.json').read_text()) == results
     assert not list((tmp_path / 'sweep' / 'tiny' / 'seed0').glob('train_stdout.log.*'))
+
+
+def test_best_checkpoint_is_the_one_selected_on_val(repo_root, tmp_path):
+    tool = load_tool(repo_root)
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_9.pth'))
+    with pytest.raises(SystemExit, match='best_'):
+        tool.checkpoint_to_test(str(tmp_path), 'best')
+    (tmp_path / 'best_loc_ciou@0.5_epoch_6.pth').write_bytes(b'')
+    assert tool.checkpoint_to_test(str(tmp_path), 'best').endswith('best_loc_ciou@0.5_epoch_6.pth')
+    assert tool.checkpoint_to_test(str(tmp_path), 'last') == str(tmp_path / 'epoch_9.pth')

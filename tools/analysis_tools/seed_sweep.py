@@ -4,8 +4,9 @@
         [--epochs 4 7 10] [--cfg-options k=v ...]
 
 For each config and seed it runs ``tools/train.py`` (``randomness.seed=SEED``) and then
-``tools/test.py`` on the final checkpoint (no selection on any split), and reads the
-metrics MMEngine logged. Runs already finished in the work dir are reused, so an
+``tools/test.py`` on the last checkpoint (``--checkpoint last``) or on the one the config's
+CheckpointHook selected on its validation split (``--checkpoint best``; a val split that
+is not the test split), and reads the metrics MMEngine logged. Runs already finished in the work dir are reused, so an
 interrupted sweep continues where it stopped. ``--epochs`` adds the validation cIoU@0.5
 at those epochs (e.g. the ICL iteration boundaries) to show the gain per iteration.
 """
@@ -31,6 +32,8 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/seed_sweep', help='where runs and results go')
     parser.add_argument('--epochs', type=int, nargs='*', default=[], help='also report val cIoU@0.5 at these epochs')
     parser.add_argument('--cfg-options', nargs='+', default=[], help='passed to both tools (key=value)')
+    parser.add_argument('--checkpoint', choices=['last', 'best'], default='last',
+                        help="test the last checkpoint or the best one on the config's val split")
     parser.add_argument('--out', help='write all results as JSON here (default: WORK_DIR/results.json)')
     return parser.parse_args(argv)
 
@@ -70,10 +73,22 @@ def run(cmd: List[str], log_path: str) -> None:
         raise SystemExit(f'error: {" ".join(cmd)} failed (exit {result.returncode}); see {log_path}')
 
 
-def train_and_test(config: str, seed: int, root: str, cfg_options: List[str]) -> dict:
+def checkpoint_to_test(train_dir: str, which: str) -> str:
+    """The last checkpoint of a finished run, or the best one on its val split."""
+    if which == 'best':
+        best = sorted(glob.glob(osp.join(train_dir, 'best_*.pth')))
+        if len(best) != 1:
+            raise SystemExit(f'error: expected one best_*.pth in {train_dir} (does the config save_best on val?), '
+                             f'found {len(best)}')
+        return best[0]
+    with open(osp.join(train_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def train_and_test(config: str, seed: int, root: str, cfg_options: List[str], which: str = 'last') -> dict:
     """One seed of one config; returns its test metrics and validation curve."""
     train_dir = osp.join(root, run_name(config), f'seed{seed}')
-    test_dir = osp.join(train_dir, 'test')
+    test_dir = osp.join(train_dir, 'test' if which == 'last' else 'test_best')
     options = [f'randomness.seed={seed}', *cfg_options]
     last = osp.join(train_dir, 'last_checkpoint')
     if not osp.isfile(last):
@@ -82,8 +97,7 @@ def train_and_test(config: str, seed: int, root: str, cfg_options: List[str]) ->
             osp.join(train_dir, 'train_stdout.log'))
     metrics = test_metrics(test_dir)
     if metrics is None:
-        with open(last) as f:
-            checkpoint = f.read().strip()
+        checkpoint = checkpoint_to_test(train_dir, which)
         os.makedirs(test_dir, exist_ok=True)
         run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', test_dir, '--cfg-options', *options],
             osp.join(test_dir, 'test_stdout.log'))
@@ -121,7 +135,8 @@ def main(argv=None):
         runs = []
         for seed in args.seeds:
             print(f'[seed_sweep] {run_name(config)} seed {seed}', flush=True)
-            runs.append(dict(seed=seed, **train_and_test(config, seed, args.work_dir, args.cfg_options)))
+            runs.append(dict(seed=seed, **train_and_test(config, seed, args.work_dir, args.cfg_options,
+                                                         args.checkpoint)))
         results[run_name(config)] = runs
     out = args.out or osp.join(args.work_dir, 'results.json')
     os.makedirs(osp.dirname(out) or '.', exist_ok=True)
