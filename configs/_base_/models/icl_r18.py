@@ -25,9 +25,11 @@ model = dict(
     loss=dict(
         type='ICLLoss',
         tau=0.07,
-        fg_ratio=0.2,
-        bg_ratio=0.5,
-        mask_mode='hard',
+        fg_ratio=0.2,  # hard masks only
+        bg_ratio=0.5,  # hard masks only
+        # Soft regions (foreground weights = the pseudo map, background = 1 - map): +7-9 points of
+        # val cIoU@0.5 over hard top/bottom fractions on every SynthAV seed (configs/icl/README.md).
+        mask_mode='soft',
         intra_weight=1.0,
         inter_weight=1.0,
         avc_weight=1.0,

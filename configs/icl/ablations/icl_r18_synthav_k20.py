@@ -1,4 +1,4 @@
-# Ablation: 20 audio clusters instead of 10 (SynthAV has 10 sound classes).
+# Ablation: 20 audio clusters instead of 10 (SynthAV has 10 sound classes); soft regions as the default.
 _base_ = ['../icl_r18_synthav.py']
 custom_hooks = [
     dict(type='EpochSeedHook'),
