@@ -82,7 +82,8 @@ def main(argv=None):
     import mmengine
 
     from icl_av.apis import build_inference_pipeline, init_localizer, localize_arrays
-    from icl_av.datasets.transforms.media_io import load_video_audio, open_video, read_video_frame, video_fps
+    from icl_av.datasets.transforms.media_io import (frame_index_at, load_video_audio, open_video, read_video_frame,
+                                                     video_fps)
     from icl_av.utils import UserInputError
 
     ext = osp.splitext(args.out)[1].lower()
@@ -121,7 +122,7 @@ def main(argv=None):
     try:
         for start in range(0, len(times), args.batch_size):
             chunk = times[start:start + args.batch_size]
-            frames = [read_video_frame(reader, args.video, min(int(t * fps), num_frames - 1)) for t in chunk]
+            frames = [read_video_frame(reader, args.video, frame_index_at(t, fps, num_frames)) for t in chunk]
             results = localize_arrays(model, frames, wave, rate, chunk, pipeline, name, args.batch_size)
             for frame, result in zip(frames, results):
                 records.append(peak_record(result))

@@ -177,7 +177,8 @@ def read_video(video: str, times: Optional[Sequence[float]], target_rate: int
     Raises:
         AVLoadError: Unreadable video, or a video without an audio track.
     """
-    from icl_av.datasets.transforms.media_io import load_video_audio, open_video, read_video_frame, video_fps
+    from icl_av.datasets.transforms.media_io import (frame_index_at, load_video_audio, open_video,
+                                                     read_video_frame, video_fps)
     path = str(video)
     reader = open_video(path)
     fps = video_fps(reader, path)
@@ -190,8 +191,7 @@ def read_video(video: str, times: Optional[Sequence[float]], target_rate: int
     for t in times:
         if not 0 <= float(t) <= duration:
             raise ValueError(f'time {t} s is outside the video {path} (duration {duration:.2f} s)')
-        index = min(int(float(t) * fps), num_frames - 1)
-        frames.append(read_video_frame(reader, path, index))
+        frames.append(read_video_frame(reader, path, frame_index_at(t, fps, num_frames)))
         stamps.append(float(t))
     del reader
     return frames, stamps, wave, duration

@@ -3,8 +3,6 @@
 They are plain ``nn.Module`` s so the same code runs per sample in a transform (CPU,
 in loader workers) or on the whole batch in the data preprocessor (on the device).
 """
-import math
-
 import torch
 import torch.nn as nn
 import torchaudio
@@ -62,8 +60,3 @@ class LinearSTFTFrontend(nn.Module):
                           window=self.window.to(flat.device), center=True, return_complex=True)
         out = torch.log(spec.abs() + self.eps) / self.scale
         return out.reshape(*shape[:-1], *out.shape[-2:])
-
-
-def num_frames(num_samples: int, hop_length: int) -> int:
-    """Frames a centred STFT produces for ``num_samples`` samples at ``hop_length``."""
-    return 1 + math.floor(num_samples / hop_length)

@@ -215,6 +215,11 @@ def read_video_frame(reader, path: str, index: int) -> np.ndarray:
     return np.ascontiguousarray(rgb[:, :, 2::-1])
 
 
+def frame_index_at(time: float, fps: float, num_frames: int) -> int:
+    """Index of the frame shown at ``time`` seconds, clamped to the last frame."""
+    return min(int(float(time) * fps), num_frames - 1)
+
+
 def video_fps(reader, path: str) -> float:
     """Average frame rate of an open decord reader (error when the container reports none)."""
     fps = float(reader.get_avg_fps())
