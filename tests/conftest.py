@@ -1,6 +1,9 @@
 """Shared pytest fixtures: repository paths, the public metadata, a tiny model and small videos."""
+import atexit
 import os
 import os.path as osp
+import shutil
+import tempfile
 
 import numpy as np
 import pytest
@@ -8,6 +11,17 @@ from av_test_media import HAS_PYAV, write_av_mp4, write_video_only_mp4
 from tiny_configs import write_tiny_config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def pytest_configure(config):
+    """Point SynthAV's render cache (configs/_base_/datasets/synthav.py) at a temporary folder.
+
+    Tests never write into the checkout; tools run as subprocesses inherit the variable.
+    """
+    if 'ICL_AV_SYNTHAV_CACHE' not in os.environ:
+        folder = tempfile.mkdtemp(prefix='icl_av_synthav_cache_')
+        os.environ['ICL_AV_SYNTHAV_CACHE'] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 @pytest.fixture(scope='session')

@@ -1,6 +1,14 @@
-# SynthAV: the built-in synthetic audio-visual benchmark, synthesised on the fly in memory
+# SynthAV: the built-in synthetic audio-visual benchmark, synthesised in memory
 # (icl_av.datasets.SynthAVDataset; no files needed). Sized for CPU training of a ResNet18
 # pair in minutes: 128 px frames, 1 s of 16 kHz mono audio.
+#
+# Render cache: each split is rendered once (in parallel, at the first build) into
+# `cache_dir` and then read memory-mapped, so epochs, validations and pseudo-label
+# refreshes skip synthesis (docs/speed.md). Entries are named by a hash of the split's
+# parameters and the generator's code, so runs, seeds and methods share them and a changed
+# generator never reads stale data. The folder is relative to the working directory;
+# point it elsewhere with the ICL_AV_SYNTHAV_CACHE environment variable, or synthesise
+# every read instead with cache_dir=None in the dataset dicts. Delete it to reclaim space.
 #
 # Knobs: a config that inherits this file and changes a knob must also override the
 # dataset fields that use it, e.g.
@@ -18,6 +26,7 @@ num_val = 300
 num_test = 500
 seed = 0
 extended_ratio = 0.5
+cache_dir = '{{$ICL_AV_SYNTHAV_CACHE:data/synthav_cache}}'
 
 # Audio features are computed from the waveform by the model's data preprocessor.
 train_pipeline = [
@@ -39,6 +48,7 @@ train_dataloader = dict(
         img_size=img_size,
         audio_seconds=audio_seconds,
         audio_sample_rate=audio_sample_rate,
+        cache_dir=cache_dir,
         pipeline=train_pipeline))
 
 # Model selection (best checkpoint) uses the 'val' split: its scenes are disjoint from test.
@@ -56,6 +66,7 @@ val_dataloader = dict(
         img_size=img_size,
         audio_seconds=audio_seconds,
         audio_sample_rate=audio_sample_rate,
+        cache_dir=cache_dir,
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = dict(
@@ -72,6 +83,7 @@ test_dataloader = dict(
         img_size=img_size,
         audio_seconds=audio_seconds,
         audio_sample_rate=audio_sample_rate,
+        cache_dir=cache_dir,
         extended_ratio=extended_ratio,
         test_mode=True,
         pipeline=test_pipeline))
