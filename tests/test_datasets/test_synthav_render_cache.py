@@ -126,3 +126,30 @@ def test_concurrent_builders_share_one_render(tmp_path):
     expected = int(SynthAVDataset(**SMALL).get_data_info(11)['img'].sum())
     assert sums == {expected}
     assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 1
+
+
+def test_a_full_disk_is_reported_before_rendering(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    def no_space(fd, offset, length):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(render_cache.os, 'posix_fallocate', no_space, raising=False)
+    with pytest.raises(AVDatasetError, match='not enough disk space'):
+        SynthAVDataset(cache_dir=str(tmp_path), **SMALL)
+    assert not list(tmp_path.glob('.tmp-*')) and not [p for p in tmp_path.iterdir() if p.is_dir()]
+
+
+def test_losing_the_rename_race_to_another_host_keeps_its_entry(tmp_path, monkeypatch):
+    import shutil
+    real_rename = render_cache.os.rename
+
+    def other_host_finished_first(src, dst):
+        shutil.copytree(src, dst)  # the other host's identical, complete entry
+        real_rename(src, dst)  # ours now fails: the destination is not empty
+
+    monkeypatch.setattr(render_cache.os, 'rename', other_host_finished_first)
+    dataset = SynthAVDataset(cache_dir=str(tmp_path), **SMALL)
+    assert_same_results(SynthAVDataset(**SMALL).get_data_info(2), dataset.get_data_info(2))
+    assert not list(tmp_path.glob('.tmp-*'))

@@ -14,11 +14,13 @@ Layout of one entry, ``<cache_dir>/<split>-<N>x<S>px-<T>s<rate>hz-<hash>/``:
 ``manifest.json`` (written last: its presence marks a complete entry).
 """
 import contextlib
+import errno
 import hashlib
 import json
 import multiprocessing
 import os
 import shutil
+import socket
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
 
@@ -107,15 +109,14 @@ class SynthAVRenderCache:
         return (self.folder / 'manifest.json').is_file()
 
     def _render(self, num_workers: int, log) -> None:
-        tmp = self.root / f'.tmp-{self.folder.name}-{os.getpid()}'
+        tmp = self.root / f'.tmp-{self.folder.name}-{socket.gethostname()}-{os.getpid()}'
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         try:
             num = len(self.recipes)
             size = self.params['img_size']
-            np.lib.format.open_memmap(tmp / 'frames.npy', mode='w+', dtype=np.uint8, shape=(num, size, size, 3))
-            np.lib.format.open_memmap(tmp / 'audio.npy', mode='w+', dtype=np.float32,
-                                      shape=(num, self.audio_length))
+            _allocate_array(tmp / 'frames.npy', np.uint8, (num, size, size, 3))
+            _allocate_array(tmp / 'audio.npy', np.float32, (num, self.audio_length))
             tasks = [(str(tmp), start, self.recipes[start:start + _CHUNK], self.params)
                      for start in range(0, num, _CHUNK)]
             workers = _render_workers(num_workers, len(tasks))
@@ -128,7 +129,11 @@ class SynthAVRenderCache:
             manifest = dict(self.params, key=self.key, num_samples=num, audio_length=self.audio_length)
             with open(tmp / 'manifest.json', 'w') as file:
                 json.dump(manifest, file, indent=1)
-            os.rename(tmp, self.folder)
+            try:
+                os.rename(tmp, self.folder)
+            except OSError:
+                if not self.is_complete():  # not another host's finished render of the same entry
+                    raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -215,6 +220,28 @@ def _sample_meta(sample: SynthAVSample) -> dict:
         snr_db=None if sample.snr_db is None else float(sample.snr_db))
 
 
+def _allocate_array(path: Path, dtype, shape: tuple) -> None:
+    """Create a zero ``.npy`` file with its disk space reserved up front.
+
+    A memory-mapped write into a sparse file on a full disk kills the process (SIGBUS)
+    with no message; reserving the blocks first turns that into an error naming the folder.
+    """
+    array = np.lib.format.open_memmap(path, mode='w+', dtype=dtype, shape=shape)
+    del array
+    if hasattr(os, 'posix_fallocate'):
+        size = path.stat().st_size
+        with open(path, 'r+b') as handle:
+            try:
+                os.posix_fallocate(handle.fileno(), 0, size)
+            except OSError as error:
+                if error.errno == errno.ENOSPC:
+                    raise AVDatasetError(f'SynthAV cache: not enough disk space in {path.parent.parent} for '
+                                         f'{path.name} ({size / 2 ** 30:.2f} GiB); free some, point '
+                                         'ICL_AV_SYNTHAV_CACHE elsewhere or set cache_dir=None') from error
+                if error.errno not in (errno.EINVAL, errno.EOPNOTSUPP):  # filesystems without fallocate
+                    raise
+
+
 def _render_chunk(task) -> List[dict]:
     """Render ``recipes`` into rows ``start...`` of the entry's arrays; returns their ground truth."""
     folder, start, recipes, params = task
@@ -259,7 +286,12 @@ def _locked(path: Path):
     except ImportError:  # pragma: no cover - Windows: the atomic rename still keeps entries whole
         yield
         return
-    with open(path, 'a') as handle:
+    try:
+        handle = open(path, 'a')
+    except OSError as error:
+        raise AVDatasetError(f'SynthAV cache: cannot write in {path.parent} ({error}); point '
+                             'ICL_AV_SYNTHAV_CACHE at a writable folder or set cache_dir=None') from error
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
