@@ -56,3 +56,23 @@ def test_benchmark_prints_one_line_per_setting(tmp_path, av_media, repo_root, mo
     lines = [line for line in capsys.readouterr().out.splitlines() if 'samples/s' in line]
     assert code == 0 and len(lines) == 1
     assert 'AVFramesDataset' in lines[0] and 'workers=0' in lines[0]
+
+
+def test_benchmark_runs_a_full_config_in_a_fresh_interpreter(tmp_path, repo_root):
+    """As users run it: a new process (no registry scope set by anything else), SynthAV from its cache."""
+    import subprocess
+    config = os.path.join(repo_root, 'configs', 'icl', 'icl_r18_synthav.py')
+    result = subprocess.run([sys.executable, 'tools/analysis_tools/benchmark_data.py', config, '--num-samples', '4',
+                             '--warmup', '1', '--workers', '0', '--cfg-options',
+                             'train_dataloader.dataset.num_samples=6', 'train_dataloader.dataset.img_size=32'],
+                            cwd=repo_root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if 'samples/s' in line]
+    assert len(lines) == 1 and 'SynthAVDataset' in lines[0] and 'samples=6' in lines[0]
+
+
+def test_benchmark_names_a_missing_config(tmp_path, repo_root):
+    import subprocess
+    result = subprocess.run([sys.executable, 'tools/analysis_tools/benchmark_data.py', str(tmp_path / 'nope.py')],
+                            cwd=repo_root, capture_output=True, text=True)
+    assert result.returncode == 2 and 'nope.py' in result.stderr and 'Traceback' not in result.stderr

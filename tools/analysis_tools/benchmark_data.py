@@ -20,10 +20,12 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), '..',
 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
 from torch.utils.data import DataLoader, Subset  # noqa: E402
 
 import icl_av.datasets  # noqa: E402,F401  (registers datasets and transforms)
 from icl_av.registry import DATASETS  # noqa: E402
+from icl_av.utils import check_config_path, run_cli  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -55,9 +57,11 @@ def measure(dataset, num_samples: int, warmup: int, workers: int) -> float:
 def main(argv=None):
     args = parse_args(argv)
     for config in args.configs:
-        cfg = Config.fromfile(config)
+        cfg = Config.fromfile(check_config_path(config))
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
+        # dataset-only configs (configs/_base_/datasets/*) name no scope; their types are icl_av's
+        init_default_scope(cfg.get('default_scope', 'icl_av'))
         dataset_cfg = cfg[f'{args.split}_dataloader']['dataset']
         dataset = DATASETS.build(dataset_cfg)
         for workers in args.workers:
@@ -70,4 +74,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_cli(lambda: sys.exit(main()))
