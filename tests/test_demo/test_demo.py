@@ -1,21 +1,18 @@
 """demo/demo.py: overlay video / image output and one-line errors."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
 
 import cv2
 import pytest
+from script_modules import load_script
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(REPO_ROOT, 'demo', 'demo.py')
 
 
 def load_demo():
-    spec = importlib.util.spec_from_file_location('icl_av_demo', DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DEMO, 'icl_av_demo')
 
 
 def test_frame_times_cover_the_video():

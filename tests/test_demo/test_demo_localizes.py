@@ -8,7 +8,6 @@ the sounding object's box on most frames, and clearly less often when the same f
 carry other scenes' sounds: the control rules out a model (or a test) that only finds
 the large, central main object whatever it hears.
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -19,6 +18,7 @@ import cv2
 import numpy as np
 import pytest
 from av_test_media import HAS_PYAV
+from script_modules import load_script
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO = osp.join(REPO_ROOT, 'demo', 'demo.py')
@@ -159,10 +159,7 @@ def peak_hits(peaks, video, tolerance=2.0):
 
 
 def load_demo():
-    spec = importlib.util.spec_from_file_location('icl_av_demo', DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DEMO, 'icl_av_demo')
 
 
 def count_frames(path):

@@ -1,9 +1,9 @@
 """tools/analysis_tools/benchmark.py on a tiny config (a single iteration per setting, CPU)."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
+from script_modules import load_script
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BENCHMARK = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'benchmark.py')
@@ -11,10 +11,7 @@ MODE_PREFIXES = ('inference', 'train', 'refresh')
 
 
 def load_benchmark():
-    spec = importlib.util.spec_from_file_location('icl_av_benchmark', BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BENCHMARK, 'icl_av_benchmark')
 
 
 def result_lines(text):

@@ -1,6 +1,5 @@
 """tools/misc/make_synthav.py writes the documented frames+audio layout, and it parses."""
 import csv
-import importlib.util
 import json
 import os
 
@@ -10,16 +9,14 @@ import pycocotools.mask as mask_utils
 import soundfile as sf
 
 from icl_av.datasets.synthav import CLASS_NAMES, generate_sample
+from script_modules import load_script
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 SCRIPT = os.path.join(REPO_ROOT, 'tools', 'misc', 'make_synthav.py')
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location('make_synthav', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, 'make_synthav')
 
 
 def test_make_synthav_writes_a_layout_that_parses(tmp_path, capsys):

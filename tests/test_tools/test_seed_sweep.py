@@ -1,11 +1,11 @@
 """tools/analysis_tools/seed_sweep.py: runs each seed, reuses finished runs, tabulates mean ± std."""
-import importlib.util
 import json
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
+from script_modules import load_script
 
 TINY = """
 _base_ = ['{root}/configs/icl/icl_r18_synthav.py']
@@ -23,11 +23,7 @@ custom_hooks = [dict(type='EpochSeedHook'),
 
 
 def load_tool(repo_root):
-    spec = importlib.util.spec_from_file_location(
-        'seed_sweep', osp.join(repo_root, 'tools', 'analysis_tools', 'seed_sweep.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(repo_root, 'tools', 'analysis_tools', 'seed_sweep.py'), 'seed_sweep')
 
 
 def test_table_reports_mean_and_sample_std(repo_root):
