@@ -3,6 +3,10 @@
 Prints one table: the model's cIoU@0.5 / AUC / mean cIoU next to what the trivial
 baselines (centre prior, whole image) and a perfect localiser score on the same
 split under the same protocol, so every number is read against its floor and ceiling.
+
+``--shuffle-audio [SEED]`` runs the audio-swap control: every frame is tested with the
+audio of another sample of the split (a seeded derangement; the ground truth stays the
+frame's), so comparing with the normal run shows how much of the score comes from the sound.
 """
 import argparse
 import os
@@ -29,6 +33,11 @@ def parse_args(argv=None):
     parser.add_argument('--interval', type=int, default=1, help='visualize every N-th sample')
     parser.add_argument('--wait-time', type=float, default=2, help='display time of each window (s)')
     parser.add_argument('--no-pin-memory', action='store_true', help='disable pin_memory in the dataloader')
+    parser.add_argument(
+        '--shuffle-audio', nargs='?', const=0, type=int, default=None, metavar='SEED',
+        help='audio-swap control: pair every test frame with the audio of another sample (a derangement drawn '
+             'from SEED, default 0; ground truth stays the frame\'s) to show how much of the score comes from '
+             'the sound')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, key=value pairs, e.g. test_evaluator.threshold=0.5')
@@ -74,7 +83,46 @@ def merge_args(cfg: Config, args) -> Config:
 
     if args.no_pin_memory:
         cfg.test_dataloader['pin_memory'] = False
+    if getattr(args, 'shuffle_audio', None) is not None:
+        if args.shuffle_audio < 0:
+            raise UserInputError(f'--shuffle-audio {args.shuffle_audio}: the seed must be >= 0')
+        for dataset_cfg in leaf_dataset_cfgs(cfg.test_dataloader['dataset']):
+            check_supports_audio_swap(dataset_cfg)
+            dataset_cfg['shuffle_audio'] = args.shuffle_audio
     return cfg
+
+
+def leaf_dataset_cfgs(dataset_cfg):
+    """The dataset configs inside ``dataset_cfg``, looking through wrappers (``dataset=`` / ``datasets=``)."""
+    if 'dataset' in dataset_cfg:
+        return leaf_dataset_cfgs(dataset_cfg['dataset'])
+    if 'datasets' in dataset_cfg:
+        return [leaf for inner in dataset_cfg['datasets'] for leaf in leaf_dataset_cfgs(inner)]
+    return [dataset_cfg]
+
+
+def check_supports_audio_swap(dataset_cfg) -> None:
+    """Raise :class:`UserInputError` when the dataset type is known not to take ``shuffle_audio``."""
+    from icl_av.datasets import BaseAVDataset
+    from icl_av.registry import DATASETS
+    dataset_type = dataset_cfg.get('type')
+    try:
+        cls = dataset_type if isinstance(dataset_type, type) else DATASETS.get(dataset_type)
+    except Exception:  # unknown names are reported by the runner when it builds the dataset
+        cls = None
+    if isinstance(cls, type) and not issubclass(cls, BaseAVDataset):
+        raise UserInputError(f'--shuffle-audio: the test dataset {cls.__name__} does not support the audio-swap '
+                             'control (it needs a dataset with audio files, e.g. AVFramesDataset or '
+                             'AVVideoDataset, built on BaseAVDataset)')
+
+
+def split_title(cfg: Config, args) -> str:
+    """The split name shown in the table's title; says when the audio was swapped."""
+    split = cfg.get('test_split_name') or cfg.test_dataloader.dataset.get('type', 'test')
+    seed = getattr(args, 'shuffle_audio', None)
+    if seed is not None:
+        split = f"{split} (audio swapped: each frame with another sample's audio, seed {seed})"
+    return split
 
 
 def show_dir_of(runner: Runner):
@@ -97,8 +145,7 @@ def main(argv=None):
 
     from icl_av.evaluation import format_localization_table
     if is_main_process():
-        split = cfg.get('test_split_name') or cfg.test_dataloader.dataset.get('type', 'test')
-        print(format_localization_table(metrics, split))
+        print(format_localization_table(metrics, split_title(cfg, args)))
         if args.out:
             print(f'per-sample results: {args.out}')
         pictures = show_dir_of(runner)

@@ -10,13 +10,16 @@ entry's files once at build time and applies the ``on_missing`` policy:
 * ``on_missing='error'`` (default for test splits) raises :class:`AVDatasetError`;
   ``'skip'`` (default for training) drops them and logs how many.
 
+With ``shuffle_audio=SEED`` (the audio-swap control) every sounding entry is then paired
+with the audio of another entry, by a seeded derangement; see :class:`BaseAVDataset`.
+
 At load time a sample whose pipeline fails raises (the file's :class:`AVLoadError`, with
 a note naming the sample); unlike MMEngine's default, no other random sample is
 substituted, so a broken file can never go unnoticed.
 """
 import os
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -117,16 +120,41 @@ class BaseAVDataset(BaseDataset):
             ``xml_dir`` as unusable (non-sounding pairs are exempt). Default: ``test_mode``.
         on_missing (str, optional): ``'error'`` or ``'skip'``; default ``'error'`` when
             ``test_mode`` else ``'skip'``.
+        shuffle_audio (int, optional): The audio-swap control. ``None`` (default) keeps each
+            frame with its own audio; an int ``>= 0`` is the seed of a derangement that pairs
+            every sounding frame with the audio of *another* sample of the split (see below).
         **kwargs: :class:`mmengine.dataset.BaseDataset` arguments (``data_root``,
             ``data_prefix``, ``pipeline``, ``test_mode``, ``lazy_init``, ``indices``, ...).
+
+    Audio-swap control (``shuffle_audio``):
+        A model can score well on a localization benchmark by finding the *salient* object
+        of the frame without listening at all. Testing the same frames with the audio of
+        other samples tells the two apart: a model that localises the *sounding* object
+        loses much of its score, one that ignores the sound keeps it. So, at the end of
+        :meth:`load_data_list` (after the ``on_missing`` policy), the kept sounding entries
+        are put in a random order drawn with ``np.random.default_rng(shuffle_audio)`` and
+        each one takes the audio of the next one in that cycle. The cycle is a single one,
+        so no sample keeps its own audio and every audio is used exactly once (a
+        derangement); the same seed always gives the same pairing. Only the audio source
+        (``audio_path``, which :class:`LoadAudio` and :class:`LoadVideoFrameAndAudio` read;
+        for a raw video it is the donor's video) and ``audio_id`` (the donor's ID, so the
+        per-sample output names the audio used) change; the frame, its ground truth
+        (boxes, masks) and ``video_id`` stay the frame's own. Entries of an extended pair
+        list marked non-sounding keep their pairing. Fewer than two sounding entries
+        raise :class:`AVDatasetError`.
     """
 
     def __init__(self, ann_file: str = '', box_file: Optional[str] = None, xml_dir: Optional[str] = None,
                  mask_file: Optional[str] = None, pair_file: Optional[str] = None,
                  require_annotations: Optional[bool] = None, on_missing: Optional[str] = None,
-                 test_mode: bool = False, **kwargs):
+                 shuffle_audio: Optional[int] = None, test_mode: bool = False, **kwargs):
         if box_file and xml_dir:
             raise ValueError('give either box_file (VGG-SS json) or xml_dir (Flickr XML), not both')
+        if shuffle_audio is not None and (isinstance(shuffle_audio, bool) or not isinstance(shuffle_audio, int)
+                                          or shuffle_audio < 0):
+            raise ValueError(f'shuffle_audio must be None (off) or the seed of the audio swap, an int >= 0; '
+                             f'got {shuffle_audio!r}')
+        self.shuffle_audio = shuffle_audio
         self.on_missing = on_missing or ('error' if test_mode else 'skip')
         if self.on_missing not in ON_MISSING_POLICIES:
             raise ValueError(f'on_missing must be one of {ON_MISSING_POLICIES}, got {on_missing!r}')
@@ -250,7 +278,45 @@ class BaseAVDataset(BaseDataset):
                       f'{len(data_list)} remain', logger='current', level=30)
         if not data_list:
             raise AVDatasetError(f'{self._name()}: no usable samples left out of {len(entries)}')
+        if self.shuffle_audio is not None:
+            self._swap_audio(data_list)
         return data_list
+
+    def audio_source(self, info: Dict) -> Tuple[str, str]:
+        """``(path, audio ID)`` of the audio a data-list entry is loaded with.
+
+        ``audio_path`` when the entry has one (frames layout, or a raw video paired with
+        another video's audio), else the entry's own ``video_path``.
+        """
+        path = info.get('audio_path') or info.get('video_path')
+        if not path:
+            raise AVDatasetError(f'{self._name()}: shuffle_audio cannot swap the audio of {type(self).__name__}: '
+                                 f'its samples have neither an audio_path nor a video_path (sample '
+                                 f'{info.get("video_id")!r} has keys {sorted(info)})')
+        return path, info.get('audio_id', info['video_id'])
+
+    def _swap_audio(self, data_list: List[Dict]) -> None:
+        """Give each sounding entry the audio of the next one in a seeded random cycle (in place)."""
+        seed = self.shuffle_audio
+        swapped = [i for i, info in enumerate(data_list) if info.get('is_sounding') is not False]
+        if len(swapped) < 2:
+            raise AVDatasetError(f'{self._name()}: shuffle_audio={seed} needs at least 2 sounding samples to pair '
+                                 f'each frame with another sample\'s audio; the split has {len(swapped)}')
+        sources = [self.audio_source(data_list[i]) for i in swapped]
+        order = np.random.default_rng(seed).permutation(len(swapped))
+        same_file = 0
+        for k, position in enumerate(order):
+            receiver = data_list[swapped[position]]
+            path, audio_id = sources[order[(k + 1) % len(order)]]
+            same_file += path == sources[position][0]
+            receiver['audio_path'] = path
+            receiver['audio_id'] = audio_id
+        print_log(f'{self._name()}: audio swapped (shuffle_audio={seed}): each of {len(swapped)} sounding samples '
+                  f'is paired with another sample\'s audio; {len(data_list) - len(swapped)} non-sounding keep theirs',
+                  logger='current')
+        if same_file:
+            print_log(f'{self._name()}: {same_file} samples got an audio file identical to their own after the swap '
+                      '(the split lists the same ID more than once)', logger='current', level=30)
 
     def prepare_data(self, idx: int):
         """Run the pipeline on sample ``idx``; failures name the sample and are never swallowed."""
