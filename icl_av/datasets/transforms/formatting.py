@@ -14,7 +14,7 @@ from icl_av.registry import TRANSFORMS
 from icl_av.structures import AVDataSample
 
 DEFAULT_META_KEYS = ('sample_idx', 'video_id', 'audio_id', 'ori_shape', 'img_shape', 'flip', 'audio_meta',
-                     'img_path', 'audio_path', 'video_path', 'frame_index', 'scale_factor')
+                     'img_path', 'audio_path', 'video_path', 'frame_index', 'scale_factor', 'crop_window')
 
 
 def image_to_tensor(img: np.ndarray) -> torch.Tensor:

@@ -120,9 +120,27 @@ class CenterCrop(BaseTransform):
         return f'{self.__class__.__name__}(crop_size={self.crop_size})'
 
 
+def compose_windows(outer, inner):
+    """A normalised window ``inner`` of an image that is itself the window ``outer`` of the frame.
+
+    Windows are ``(x1, y1, x2, y2)`` fractions of their image's width and height; ``outer``
+    may be ``None`` (the whole frame). Returns ``inner`` in the frame's fractions.
+    """
+    if outer is None:
+        return tuple(float(v) for v in inner)
+    ox1, oy1, ox2, oy2 = outer
+    ow, oh = ox2 - ox1, oy2 - oy1
+    return (ox1 + inner[0] * ow, oy1 + inner[1] * oh, ox1 + inner[2] * ow, oy1 + inner[3] * oh)
+
+
 @TRANSFORMS.register_module()
 class RandomResizedCrop(BaseTransform):
     """Crop a random window of random area and aspect ratio, then resize it to ``scale``.
+
+    Records the window as ``results['crop_window']``: ``(x1, y1, x2, y2)`` as fractions of
+    the loaded frame (composed with an earlier crop's window), so that per-frame labels
+    computed on the whole frame (ICL's pseudo maps) can be cut to what the model sees.
+    Keep it before ``RandomFlip`` (the flip is applied to the cropped frame).
 
     Args:
         scale (int | tuple[int, int]): Output ``(width, height)`` or a square side.
@@ -181,6 +199,8 @@ class RandomResizedCrop(BaseTransform):
         height, width = image_hw(results['img'])
         results.setdefault('img_shape', (height, width))
         x1, y1, x2, y2 = self.sample_window(height, width)
+        results['crop_window'] = compose_windows(results.get('crop_window'),
+                                                 (x1 / width, y1 / height, x2 / width, y2 / height))
         _crop_image_and_annotations(results, x1, y1, x2, y2)
         _resize_image_and_annotations(results, self.scale[0], self.scale[1], self.interpolation)
         return results
@@ -225,4 +245,4 @@ class RandomFlip(BaseTransform):
         return f'{self.__class__.__name__}(prob={self.prob}, direction={self.direction!r})'
 
 
-__all__ = ['Resize', 'CenterCrop', 'RandomResizedCrop', 'RandomFlip']
+__all__ = ['Resize', 'CenterCrop', 'RandomResizedCrop', 'RandomFlip', 'compose_windows']

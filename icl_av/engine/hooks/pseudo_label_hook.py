@@ -47,6 +47,9 @@ from torch.utils.data import DataLoader
 from icl_av.models.utils.kmeans import KMEANS_METRICS, kmeans
 from icl_av.registry import HOOKS
 
+#: Fields of a predicted data sample that may serve as its pseudo map.
+MAP_SOURCES = ('pred_map', 'specific_map')
+
 #: Dtypes in which the hook may carry the normalised maps between ranks.
 MAP_DTYPES = {'uint8': torch.uint8, 'float16': torch.float16, 'float32': torch.float32}
 
@@ -137,6 +140,17 @@ class PseudoLabelHook(Hook):
             mean foreground area (fraction of map locations ``>= fg_threshold``). If the
             model's ``pseudo_label_bank`` has an ``fg_threshold`` attribute, that one wins.
             Defaults to 0.5.
+        map_source (str): Which map of each sample becomes its pseudo map:
+            ``'pred_map'`` (its map with its own audio) or ``'specific_map'`` (that map
+            minus its maps with the batch's other clips; see
+            :meth:`AVLocalizer.audio_specificity`), which cancels what answers any sound
+            (silent distractors, salient background). Defaults to ``'pred_map'``.
+        max_match_rank (int, optional): Safeguard against pseudo-labels that would poison
+            the next round: a sample's pseudo-label is kept only when its frame prefers its
+            own clip to all but at most ``max_match_rank`` of the batch's other clips (the
+            model's ``match_rank``); the others fall back to the correspondence objective.
+            Maps that carry no information (constant) are never kept. ``None`` keeps every
+            sample with a non-constant map. Defaults to None.
         save_pictures (bool): After each refresh, send a grid of the first
             ``num_pictures`` pseudo-label maps (dataset-index order, jet colormap) to the
             runner's visualizer via ``add_image``; skipped quietly if it has none.
@@ -157,6 +171,8 @@ class PseudoLabelHook(Hook):
                  dataloader: Optional[Union[Dict, DataLoader]] = None,
                  map_dtype: str = 'uint8',
                  fg_threshold: float = 0.5,
+                 map_source: str = 'pred_map',
+                 max_match_rank: Optional[int] = None,
                  save_pictures: bool = False,
                  num_pictures: int = 16) -> None:
         if (iteration_epochs is None) == (interval is None):
@@ -183,6 +199,13 @@ class PseudoLabelHook(Hook):
         if dataloader is not None and not isinstance(dataloader, (dict, DataLoader)):
             raise TypeError('PseudoLabelHook: `dataloader` must be a dict config or a DataLoader, '
                             f'got {type(dataloader).__name__}')
+        if map_source not in MAP_SOURCES:
+            raise ValueError(f'PseudoLabelHook: `map_source` must be one of {MAP_SOURCES}, got {map_source!r}')
+        if max_match_rank is not None and (isinstance(max_match_rank, bool) or not isinstance(max_match_rank, int)
+                                           or max_match_rank < 0):
+            raise ValueError(f'PseudoLabelHook: `max_match_rank` must be None or an int >= 0, got {max_match_rank!r}')
+        self.map_source = map_source
+        self.max_match_rank = max_match_rank
         self.num_clusters = int(num_clusters)
         self.iteration_epochs = iteration_epochs
         self.interval = interval
@@ -287,10 +310,10 @@ class PseudoLabelHook(Hook):
         cuda_devices = [torch.cuda.current_device()] if torch.cuda.is_initialized() else []
         try:
             with torch.no_grad(), torch.random.fork_rng(devices=cuda_devices):
-                sample_idx, maps, embeddings, device = self._extract(model, self._dataloader)
+                sample_idx, maps, embeddings, keep, device = self._extract(model, self._dataloader)
         finally:
             model.train(was_training)
-        sample_idx, maps, embeddings = self._gather_across_ranks(sample_idx, maps, embeddings)
+        sample_idx, maps, embeddings, keep = self._gather_across_ranks(sample_idx, maps, embeddings, keep)
         num_samples = sample_idx.numel()
         if self.num_clusters > num_samples:
             raise ValueError(f'PseudoLabelHook: num_clusters={self.num_clusters} exceeds the number of '
@@ -299,28 +322,38 @@ class PseudoLabelHook(Hook):
 
         float_maps = dequantize_maps(maps)
         previous_maps = self._previous_maps(localizer, sample_idx, float_maps.shape[1:])
-        localizer.update_pseudo_labels(sample_idx.to(device), float_maps.to(device), clusters.to(device))
+        localizer.update_pseudo_labels(sample_idx.to(device), float_maps.to(device), clusters.to(device),
+                                       valid=keep.to(device))
         seconds = time.perf_counter() - start
 
         stats = self._statistics(localizer, float_maps, previous_maps, clusters.cpu(), seconds)
+        stats['kept'] = float(keep.float().mean())
         self._log(runner, stats, completed_epochs)
         if self.save_pictures:
             self._save_pictures(runner, float_maps, completed_epochs or 0)
         return stats
 
-    def _extract(self, model, dataloader: DataLoader) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.device]:
-        """Run ``test_step`` over this rank's shard; returns idx, maps (map_dtype), embeddings, device."""
+    def _extract(self, model, dataloader: DataLoader):
+        """Run ``test_step`` over this rank's shard.
+
+        Returns:
+            tuple: sample idx, maps (``map_dtype``), embeddings, keep (bool: the map is
+            informative and passes ``max_match_rank``), device.
+        """
         sample_idx: List[int] = []
         maps: List[torch.Tensor] = []
         embeddings: List[torch.Tensor] = []
+        keep: List[torch.Tensor] = []
         device = torch.device('cpu')
         map_size = None
         progress = ProgressBar(len(dataloader)) if get_rank() == 0 else None
         for data_batch in dataloader:
-            batch_maps, batch_embeddings = [], []
+            batch_maps, batch_embeddings, batch_ranks = [], [], []
             for sample in model.test_step(data_batch):
                 sample_idx.append(_read_sample_idx(sample))
-                pred_map = _read_field(sample, 'pred_map').detach()
+                pred_map = _read_field(sample, self.map_source).detach()
+                if self.max_match_rank is not None:
+                    batch_ranks.append(int(_read_field(sample, 'match_rank')))
                 if pred_map.dim() == 3 and pred_map.shape[0] == 1:
                     pred_map = pred_map[0]
                 map_size = map_size or tuple(pred_map.shape)
@@ -332,8 +365,13 @@ class PseudoLabelHook(Hook):
                 batch_embeddings.append(_read_field(sample, 'audio_embedding').detach().flatten())
             if batch_maps:  # one device-to-host copy per batch, maps already compact
                 device = batch_embeddings[0].device
-                maps.append(quantize_maps(normalize_maps(torch.stack(batch_maps)), self.map_dtype).cpu())
+                stacked = torch.stack(batch_maps)
+                maps.append(quantize_maps(normalize_maps(stacked), self.map_dtype).cpu())
                 embeddings.append(torch.stack(batch_embeddings).float().cpu())
+                informative = (stacked.flatten(1).amax(1) - stacked.flatten(1).amin(1)).cpu() > _FLAT_MAP_RANGE
+                if self.max_match_rank is not None:
+                    informative &= torch.tensor(batch_ranks) <= self.max_match_rank
+                keep.append(informative)
             if progress is not None:
                 progress.update()
         if progress is not None:
@@ -341,10 +379,11 @@ class PseudoLabelHook(Hook):
         if not sample_idx:
             raise RuntimeError('PseudoLabelHook: the extraction dataloader produced no samples on rank '
                                f'{get_rank()}')
-        return torch.tensor(sample_idx, dtype=torch.long), torch.cat(maps), torch.cat(embeddings), device
+        return (torch.tensor(sample_idx, dtype=torch.long), torch.cat(maps), torch.cat(embeddings), torch.cat(keep),
+                device)
 
-    def _gather_across_ranks(self, sample_idx: torch.Tensor, maps: torch.Tensor,
-                             embeddings: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _gather_across_ranks(self, sample_idx: torch.Tensor, maps: torch.Tensor, embeddings: torch.Tensor,
+                             keep: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """All-gather every rank's shard, sort by ``sample_idx`` and drop duplicates."""
         if get_world_size() > 1:
             shape = torch.tensor([sample_idx.numel(), maps.shape[1], maps.shape[2], embeddings.shape[1]])
@@ -357,11 +396,12 @@ class PseudoLabelHook(Hook):
             sample_idx = _gather_padded(sample_idx, longest, counts)
             maps = _gather_padded(maps, longest, counts)
             embeddings = _gather_padded(embeddings, longest, counts)
+            keep = _gather_padded(keep.to(torch.uint8), longest, counts).bool()
         order = torch.argsort(sample_idx, stable=True)
-        sample_idx, maps, embeddings = sample_idx[order], maps[order], embeddings[order]
+        sample_idx, maps, embeddings, keep = sample_idx[order], maps[order], embeddings[order], keep[order]
         first = torch.ones_like(sample_idx, dtype=torch.bool)
         first[1:] = sample_idx[1:] != sample_idx[:-1]
-        return sample_idx[first], maps[first], embeddings[first]
+        return sample_idx[first], maps[first], embeddings[first], keep[first]
 
     def _cluster_on_rank0(self, embeddings: torch.Tensor) -> torch.Tensor:
         """k-means on rank 0, labels broadcast so every rank holds the same clusters."""
@@ -458,7 +498,8 @@ class PseudoLabelHook(Hook):
             f'{stats["seconds"]:.1f} s{ratio}; {self.num_clusters} clusters, size min '
             f'{int(stats["cluster_size_min"])} / max {int(stats["cluster_size_max"])}, '
             f'{int(stats["clusters_empty"])} empty; mean foreground area {stats["fg_area"]:.3f} '
-            f'(map >= {stats["fg_threshold"]:g}); mean |map change| since last refresh {change}')
+            f'(map >= {stats["fg_threshold"]:g}); mean |map change| since last refresh {change}; '
+            f'{stats["kept"]:.1%} of the pseudo-labels kept')
         visualizer = getattr(runner, 'visualizer', None)
         if visualizer is not None and callable(getattr(visualizer, 'add_scalars', None)):
             visualizer.add_scalars({f'pseudo_label/{key}': value for key, value in stats.items()},

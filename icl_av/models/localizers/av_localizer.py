@@ -4,18 +4,46 @@ The localizer also owns the :class:`~icl_av.models.utils.PseudoLabelBank`; the
 ``PseudoLabelHook`` writes into it through :meth:`AVLocalizer.update_pseudo_labels`
 and :meth:`AVLocalizer.loss` reads it by the data samples' ``sample_idx``.
 """
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
+from torchvision.ops import roi_align
 
 from icl_av.registry import MODELS
 from icl_av.structures import AVDataSample
 from ..utils.pseudo_label_bank import PseudoLabelBank
 
 ForwardResults = Union[Dict[str, torch.Tensor], List[AVDataSample]]
+
+
+def crop_maps(maps: torch.Tensor, windows: Sequence[Optional[Sequence[float]]], map_size) -> torch.Tensor:
+    """Cut each whole-frame map to a window of the frame and resample it to ``map_size``.
+
+    Args:
+        maps (Tensor): ``B×h×w`` maps of whole frames.
+        windows (list): Per map, ``(x1, y1, x2, y2)`` as fractions of the frame, or ``None``
+            for the whole frame.
+        map_size (tuple[int, int]): Output ``(h, w)``.
+
+    Returns:
+        Tensor: ``B×map_size`` maps (bilinear; a window of the whole frame with an equal size
+        returns the maps unchanged).
+    """
+    map_size = tuple(int(v) for v in map_size)
+    if all(window is None for window in windows):
+        if tuple(maps.shape[-2:]) == map_size:
+            return maps
+        return F.interpolate(maps[:, None], size=map_size, mode='bilinear', align_corners=False)[:, 0]
+    height, width = maps.shape[-2:]
+    boxes = torch.tensor([[i, *(window if window is not None else (0.0, 0.0, 1.0, 1.0))]
+                          for i, window in enumerate(windows)], dtype=maps.dtype, device=maps.device)
+    boxes[:, 1::2] *= width
+    boxes[:, 2::2] *= height
+    return roi_align(maps[:, None], boxes, output_size=map_size, spatial_scale=1.0, sampling_ratio=1,
+                     aligned=True)[:, 0]
 
 
 def _build(cfg: Union[dict, nn.Module], what: str, **defaults) -> nn.Module:
@@ -152,10 +180,10 @@ class AVLocalizer(BaseModel):
     def read_pseudo_labels(self, data_samples: Optional[List[AVDataSample]], map_size) -> Optional[dict]:
         """Gather the batch's pseudo-labels from the bank, aligned with the current frames.
 
-        The bank's maps were computed on un-augmented frames: maps of samples whose
-        metainfo says ``flip=True`` are mirrored, and maps are resized bilinearly
-        when the bank's resolution differs from ``map_size`` (crops are not undone,
-        keep them mild in ICL rounds).
+        The bank's maps were computed on whole, un-augmented frames. Each map is cut
+        to the sample's ``crop_window`` metainfo (set by ``RandomResizedCrop``: the
+        part of the frame the model sees) and resampled to ``map_size`` (bilinear
+        ROI-align), then mirrored when the metainfo says ``flip=True``.
 
         Returns:
             dict | None: ``maps`` ``B×h×w``, ``clusters`` ``B``, ``valid`` ``B``; or
@@ -168,9 +196,7 @@ class AVLocalizer(BaseModel):
                              '`sample_idx` metainfo (needed to look up their pseudo-labels)')
         idx = torch.tensor([int(ds.metainfo['sample_idx']) for ds in data_samples], dtype=torch.long)
         labels = self.pseudo_label_bank.gather(idx)
-        maps = labels['maps']
-        if tuple(maps.shape[-2:]) != tuple(map_size):
-            maps = F.interpolate(maps[:, None], size=tuple(map_size), mode='bilinear', align_corners=False)[:, 0]
+        maps = crop_maps(labels['maps'], [ds.metainfo.get('crop_window') for ds in data_samples], map_size)
         flipped = torch.tensor([bool(ds.metainfo.get('flip', False)) for ds in data_samples], device=maps.device)
         if flipped.any():
             maps = torch.where(flipped[:, None, None], maps.flip(-1), maps)
@@ -184,17 +210,54 @@ class AVLocalizer(BaseModel):
 
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[AVDataSample]] = None) -> List[AVDataSample]:
-        """Write ``pred_map`` (h×w, not upsampled), ``confidence`` (its max) and ``audio_embedding`` (D)."""
+        """Write each sample's prediction and what the pseudo-label refresh reads.
+
+        Fields: ``pred_map`` (h×w, not upsampled), ``confidence`` (its max),
+        ``audio_embedding`` (D), and, from the batch's other clips (see
+        :meth:`audio_specificity`), ``specific_map`` (h×w) and ``match_rank`` (int).
+        """
         feats = self.extract_feat(inputs)
         maps = self.localization_maps(feats).detach()
         audio = feats['audio'].detach()
+        specific, ranks = self.audio_specificity(feats)
         if data_samples is None:
             data_samples = [AVDataSample() for _ in range(maps.shape[0])]
-        for sample, pred_map, embedding in zip(data_samples, maps, audio):
+        for sample, pred_map, embedding, specific_map, rank in zip(data_samples, maps, audio, specific, ranks):
             sample.pred_map = pred_map
             sample.confidence = pred_map.amax()
             sample.audio_embedding = embedding
+            sample.specific_map = specific_map
+            sample.match_rank = rank
         return data_samples
+
+    @torch.no_grad()
+    def audio_specificity(self, feats: Dict[str, torch.Tensor]):
+        """How much of each frame's map is due to *its own* sound, judged against the batch's other clips.
+
+        A map of frame i with its own audio mixes where this sound is with where any sound
+        would be (salient objects, silent distractors included). Two label-free measures
+        tell them apart, using the other clips of the batch as "some other sound":
+
+        * ``specific_map``: frame i's map with its own audio minus the mean of its maps with
+          the other clips' audio, so locations that answer every sound cancel out;
+        * ``match_rank``: how many other clips frame i prefers to its own (its maps
+          max-pooled); 0 means the model pairs the frame with its own sound.
+
+        With a batch of one there is nothing to compare with: the map itself and rank 0.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``B×h×w`` maps and ``B`` long ranks.
+        """
+        visual, audio = feats['visual'], feats['audio']
+        batch = visual.shape[0]
+        own = self.head.paired_similarity(visual, audio)
+        if batch < 2:
+            return own, torch.zeros(batch, dtype=torch.long, device=own.device)
+        sim = self.head.similarity(visual, audio)  # frame i, audio j
+        others = (sim.sum(dim=1) - own) / (batch - 1)
+        scores = sim.flatten(2).amax(dim=2)
+        ranks = (scores > torch.diagonal(scores)[:, None]).sum(dim=1)
+        return own - others, ranks
 
     def _forward(self, inputs: Dict[str, torch.Tensor],
                  data_samples: Optional[List[AVDataSample]] = None) -> Dict[str, torch.Tensor]:
@@ -205,6 +268,11 @@ class AVLocalizer(BaseModel):
 
     # ------------------------------------------------------------ pseudo-labels
     @torch.no_grad()
-    def update_pseudo_labels(self, sample_idx: torch.Tensor, maps: torch.Tensor, clusters: torch.Tensor) -> None:
-        """Store a round of pseudo-labels (maps ``N×h×w`` in [0, 1], clusters ``N``) for ``sample_idx``."""
-        self.pseudo_label_bank.update(sample_idx, maps, clusters)
+    def update_pseudo_labels(self, sample_idx: torch.Tensor, maps: torch.Tensor, clusters: torch.Tensor,
+                             valid: Optional[torch.Tensor] = None) -> None:
+        """Store a round of pseudo-labels (maps ``N×h×w`` in [0, 1], clusters ``N``) for ``sample_idx``.
+
+        ``valid`` (``N`` bool, optional) marks the samples whose labels may be trained on;
+        the others fall back to the loss's correspondence objective.
+        """
+        self.pseudo_label_bank.update(sample_idx, maps, clusters, valid=valid)

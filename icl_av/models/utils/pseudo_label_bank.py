@@ -66,7 +66,7 @@ class PseudoLabelBank(nn.Module):
 
     @torch.no_grad()
     def update(self, sample_idx: Union[torch.Tensor, Sequence[int]], maps: torch.Tensor,
-               clusters: torch.Tensor) -> None:
+               clusters: torch.Tensor, valid: Optional[torch.Tensor] = None) -> None:
         """Write one round of pseudo-labels and start the next round.
 
         Samples not written this round become invalid (their labels would be one
@@ -76,6 +76,8 @@ class PseudoLabelBank(nn.Module):
             sample_idx (LongTensor | list[int]): ``N`` dataset indices.
             maps (Tensor): ``N×h×w`` maps in ``[0, 1]`` (clamped).
             clusters (LongTensor): ``N`` audio cluster ids.
+            valid (BoolTensor, optional): ``N`` flags; False marks a sample whose label
+                must not be trained on (e.g. an uninformative map). Default: all True.
         """
         device = self.maps.device
         idx = torch.as_tensor(sample_idx, dtype=torch.long, device=device).flatten()
@@ -91,6 +93,11 @@ class PseudoLabelBank(nn.Module):
         if self.map_size != (h, w) or len(self) < needed:
             self._allocate(max(needed, len(self)), h, w)
         finite = torch.isfinite(maps).flatten(1).all(dim=1)
+        if valid is not None:
+            valid = torch.as_tensor(valid, dtype=torch.bool, device=device).flatten()
+            if valid.numel() != idx.numel():
+                raise ValueError(f'PseudoLabelBank.update: valid has {valid.numel()} flags for {idx.numel()} samples')
+            finite &= valid
         stored = (torch.nan_to_num(maps, nan=0.0).clamp(0, 1) * 255).round().to(torch.uint8)
         self.valid.zero_()
         self.maps[idx] = stored

@@ -121,3 +121,19 @@ def test_masks_of_another_size_are_resized_to_the_image():
     annotations_to_image(results, 20, 40)
     decoded = decode_rle(results['gt_masks'][0])
     assert decoded.shape == (20, 40) and decoded[:, :20].all() and not decoded[:, 20:].any()
+
+
+def test_random_resized_crop_records_its_window_in_frame_fractions():
+    from icl_av.datasets.transforms.geometry import compose_windows
+    np.random.seed(0)
+    import random
+    random.seed(0)
+    sample = _sample()
+    height, width = sample['img'].shape[:2]
+    results = TRANSFORMS.build(dict(type='RandomResizedCrop', scale=16, crop_ratio_range=(0.3, 0.6)))(sample)
+    x1, y1, x2, y2 = results['crop_window']
+    assert 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1
+    area = (x2 - x1) * (y2 - y1)
+    assert 0.25 < area < 0.65  # the sampled fraction of the frame (rounded to pixels)
+    assert abs(x2 * width - round(x2 * width)) < 1e-6  # pixel-aligned window of the loaded frame
+    assert compose_windows((0.5, 0.0, 1.0, 0.5), (0.0, 0.0, 0.5, 1.0)) == (0.5, 0.0, 0.75, 0.5)

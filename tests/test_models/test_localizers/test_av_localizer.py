@@ -107,3 +107,26 @@ def test_runs_on_cuda_with_cpu_pseudo_labels(tiny_localizer_cfg, tiny_batch):
     sum(losses.values()).backward()
     samples = model.eval()(**data, mode='predict')
     assert samples[0].pred_map.is_cuda
+
+
+def test_pseudo_maps_follow_the_crop_window_then_the_flip(tiny_localizer_cfg, batch_factory):
+    """A frame cropped to its right half sees the right half of its whole-frame pseudo map."""
+    model = MODELS.build(tiny_localizer_cfg)
+    maps = torch.zeros(2, 4, 4)
+    maps[:, :, 3] = 1.0  # sounding in the rightmost quarter of the whole frame
+    model.update_pseudo_labels(torch.tensor([0, 1]), maps, torch.tensor([0, 1]))
+    samples = batch_factory(batch_size=2, flips=[False, True])['data_samples']
+    for sample in samples:
+        sample.set_metainfo(dict(crop_window=(0.5, 0.0, 1.0, 1.0)))
+    labels = model.read_pseudo_labels(samples, (2, 2))
+    torch.testing.assert_close(labels['maps'][0], torch.tensor([[0.0, 1.0], [0.0, 1.0]]))
+    torch.testing.assert_close(labels['maps'][1], torch.tensor([[1.0, 0.0], [1.0, 0.0]]))  # then mirrored
+
+
+def test_crop_maps_is_exact_for_the_whole_frame_and_mixes_windows():
+    from icl_av.models.localizers.av_localizer import crop_maps
+    maps = torch.arange(32.).view(2, 4, 4)
+    assert torch.equal(crop_maps(maps, [None, None], (4, 4)), maps)
+    out = crop_maps(maps, [(0.0, 0.0, 1.0, 1.0), (0.0, 0.5, 0.5, 1.0)], (4, 4))
+    torch.testing.assert_close(out[0], maps[0])
+    torch.testing.assert_close(crop_maps(maps[1:], [(0.0, 0.5, 0.5, 1.0)], (2, 2))[0], maps[1, 2:, :2])

@@ -70,3 +70,13 @@ def test_tables_for_vggsound_144k_at_14x14_stay_under_100_mb():
     bank = PseudoLabelBank(num_samples=144_000, map_size=(14, 14))
     total = sum(buffer.numel() * buffer.element_size() for buffer in bank.buffers())
     assert total < 100e6, f'{total / 1e6:.1f} MB'
+
+
+def test_update_with_valid_flags_marks_the_rest_invalid():
+    bank = PseudoLabelBank(num_samples=4)
+    bank.update(torch.arange(4), torch.rand(4, 2, 2), torch.zeros(4, dtype=torch.long),
+                valid=torch.tensor([True, False, True, False]))
+    assert bank.gather(torch.arange(4))['valid'].tolist() == [True, False, True, False]
+    with pytest.raises(ValueError, match='valid has 3 flags for 4 samples'):
+        bank.update(torch.arange(4), torch.rand(4, 2, 2), torch.zeros(4, dtype=torch.long),
+                    valid=torch.ones(3, dtype=torch.bool))

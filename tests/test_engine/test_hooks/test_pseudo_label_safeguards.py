@@ -1,0 +1,115 @@
+"""Safeguards that keep ICL's pseudo-labels from poisoning the next round.
+
+* the hook keeps a sample's pseudo-label only when its map carries information (not
+  constant) and, with ``max_match_rank``, only when the frame prefers its own clip to the
+  batch's others;
+* ``map_source='specific_map'`` labels with the part of the map due to the frame's own sound;
+* a sample whose label was not kept trains on the correspondence objective alone, so with
+  no informative label at all ICL's loss *is* the correspondence objective.
+"""
+import os.path as osp
+import sys
+
+import torch
+
+from icl_av.models.losses import AVCorrespondenceLoss, ICLLoss
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from test_pseudo_label_hook import NUM_SAMPLES, build_localizer, hook_cfg, hook_of, make_runner  # noqa: E402
+
+
+def _predict_with(localizer, **fields):
+    """Make ``localizer.predict`` return fixed fields (per sample, by ``sample_idx``) on top of its own."""
+    original = localizer.predict
+
+    def predict(inputs, data_samples=None):
+        samples = original(inputs, data_samples)
+        for sample in samples:
+            index = int(sample.metainfo['sample_idx'])
+            for name, values in fields.items():
+                setattr(sample, name, values[index].clone() if torch.is_tensor(values[index]) else values[index])
+        return samples
+
+    localizer.predict = predict
+
+
+def test_constant_maps_are_never_kept(tmp_path):
+    runner = make_runner(tmp_path, hook_cfg())
+    localizer = runner.model
+    maps = torch.rand(NUM_SAMPLES, 4, 4)
+    flat = [1, 4, 7]
+    maps[flat] = 0.3
+    _predict_with(localizer, pred_map=maps)
+    stats = hook_of(runner).refresh(runner)
+    valid = localizer.pseudo_label_bank.valid
+    assert valid.tolist() == [index not in flat for index in range(NUM_SAMPLES)]
+    assert abs(stats['kept'] - (NUM_SAMPLES - len(flat)) / NUM_SAMPLES) < 1e-6
+
+
+def test_max_match_rank_keeps_only_frames_that_prefer_their_own_clip(tmp_path):
+    runner = make_runner(tmp_path, hook_cfg(max_match_rank=1))
+    localizer = runner.model
+    ranks = [0, 1, 2, 5, 0, 3, 1, 0, 9, 2]
+    _predict_with(localizer, match_rank=[torch.tensor(rank) for rank in ranks])
+    hook_of(runner).refresh(runner)
+    assert localizer.pseudo_label_bank.valid.tolist() == [rank <= 1 for rank in ranks]
+
+
+def test_specific_map_source_stores_the_specific_maps(tmp_path):
+    runner = make_runner(tmp_path, hook_cfg(map_source='specific_map'))
+    localizer = runner.model
+    specific = torch.rand(NUM_SAMPLES, 4, 4)
+    _predict_with(localizer, specific_map=specific)
+    hook_of(runner).refresh(runner)
+    low = specific.flatten(1).min(1).values[:, None, None]
+    high = specific.flatten(1).max(1).values[:, None, None]
+    expected = (specific - low) / (high - low)
+    stored = localizer.pseudo_label_bank.gather(torch.arange(NUM_SAMPLES))['maps']
+    torch.testing.assert_close(stored, expected, atol=0.5 / 255 + 1e-6, rtol=0)
+
+
+def test_audio_specificity_cancels_what_answers_every_sound():
+    """A location that answers every clip equally is 0 in the specific map; ranks count preferred clips."""
+    localizer = build_localizer()
+    visual = torch.nn.functional.normalize(torch.randn(3, 16, 4, 4), dim=1)
+    audio = torch.nn.functional.normalize(torch.randn(3, 16), dim=1)
+    visual[:, :, 0, 0] = 0.0  # answers no clip: equal (zero) response to every sound
+    specific, ranks = localizer.audio_specificity(dict(visual=visual, audio=audio))
+    sim = torch.einsum('vdhw,ad->vahw', visual, audio)
+    own = torch.stack([sim[i, i] for i in range(3)])
+    others = torch.stack([(sim[i].sum(0) - sim[i, i]) / 2 for i in range(3)])
+    torch.testing.assert_close(specific, own - others)
+    assert torch.all(specific[:, 0, 0] == 0)
+    scores = sim.flatten(2).amax(2)
+    assert ranks.tolist() == [int((scores[i] > scores[i, i]).sum()) for i in range(3)]
+
+
+def _batch(seed=0, batch=6, size=5):
+    generator = torch.Generator().manual_seed(seed)
+    sim = torch.rand(batch, batch, size, size, generator=generator) * 2 - 1
+    maps = torch.rand(batch, size, size, generator=generator)
+    clusters = torch.randint(0, 3, (batch,), generator=generator)
+    return sim, maps, clusters
+
+
+def test_without_a_kept_label_the_loss_is_the_correspondence_objective():
+    sim, maps, clusters = _batch()
+    correspondence = dict(type='AVCorrespondenceLoss', tau=0.03, pool='softmax', pool_tau=0.1)
+    reference = AVCorrespondenceLoss(tau=0.03, pool='softmax', pool_tau=0.1)(sim)['loss_avc']
+    for keep_correspondence in (True, False):
+        loss = ICLLoss(mask_mode='soft', keep_correspondence=keep_correspondence, correspondence=correspondence)
+        terms = loss(sim, pseudo_labels=dict(maps=maps, clusters=clusters, valid=torch.zeros(6, dtype=torch.bool)))
+        total = sum(terms.values())
+        torch.testing.assert_close(total, reference)
+        assert terms['loss_intra'] == 0 and terms['loss_inter'] == 0
+
+
+def test_kept_labels_add_to_the_correspondence_objective_when_it_is_kept():
+    sim, maps, clusters = _batch(seed=1)
+    correspondence = dict(type='AVCorrespondenceLoss', tau=0.03, pool='softmax', pool_tau=0.1)
+    reference = AVCorrespondenceLoss(tau=0.03, pool='softmax', pool_tau=0.1)(sim)['loss_avc']
+    valid = torch.tensor([True, False, True, True, False, True])
+    terms = ICLLoss(mask_mode='soft', keep_correspondence=True, correspondence=correspondence)(
+        sim, pseudo_labels=dict(maps=maps, clusters=clusters, valid=valid))
+    torch.testing.assert_close(terms['loss_avc'], reference)
+    assert terms['loss_intra'] > 0 and terms['loss_inter'] > 0
