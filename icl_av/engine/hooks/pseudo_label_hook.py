@@ -266,6 +266,13 @@ class PseudoLabelHook(Hook):
         # A resumed run (epoch or iteration > 0) already has the bank in its checkpoint.
         if self.refresh_at_start and runner.epoch == 0 and runner.iter == 0:
             self.refresh(runner)
+        elif runner.epoch > 0 and self.num_refreshes_done(runner.epoch, max_epochs) and not _bank_ready(runner.model):
+            # Resumed from a checkpoint without pseudo-labels that is past a boundary, e.g. ICL
+            # branched from the correspondence baseline's checkpoint at the end of round 1:
+            # label with the loaded model now instead of training the round without labels.
+            runner.logger.info(f'PseudoLabelHook: resumed at epoch {runner.epoch}, past a refresh boundary, '
+                               'from a checkpoint without pseudo-labels: refreshing now')
+            self.refresh(runner, completed_epochs=runner.epoch)
 
     def before_train_epoch(self, runner) -> None:
         """Start timing the epoch (refresh time is reported relative to it)."""
@@ -303,22 +310,18 @@ class PseudoLabelHook(Hook):
 
         start = time.perf_counter()
         _broadcast_buffers_from_rank0(localizer)
-        was_training = model.training
-        model.eval()
-        # Iterating a DataLoader draws from torch's global generator; fork it so a refresh
-        # leaves the training run's random stream exactly as it found it.
-        cuda_devices = [torch.cuda.current_device()] if torch.cuda.is_initialized() else []
-        try:
-            with torch.no_grad(), torch.random.fork_rng(devices=cuda_devices):
-                sample_idx, maps, embeddings, keep, device = self._extract(model, self._dataloader)
-        finally:
-            model.train(was_training)
-        sample_idx, maps, embeddings, keep = self._gather_across_ranks(sample_idx, maps, embeddings, keep)
+        sample_idx, maps, embeddings, keep, device = self._extract_all_ranks(model)
         num_samples = sample_idx.numel()
         if self.num_clusters > num_samples:
             raise ValueError(f'PseudoLabelHook: num_clusters={self.num_clusters} exceeds the number of '
                              f'training samples ({num_samples}) the extraction loader produced')
-        clusters = self._cluster_on_rank0(embeddings.to(device))
+        clusters, centroids = self._cluster_on_rank0(embeddings.to(device))
+        if callable(getattr(localizer, 'set_audio_prototypes', None)):
+            localizer.set_audio_prototypes(centroids)
+            if getattr(localizer, 'maps_use_prototypes', False):
+                # The model's maps compare each sound with the kinds of sound just found:
+                # label with the maps the new centroids give (a second pass).
+                sample_idx, maps, _, keep, _ = self._extract_all_ranks(model)
 
         float_maps = dequantize_maps(maps)
         previous_maps = self._previous_maps(localizer, sample_idx, float_maps.shape[1:])
@@ -332,6 +335,20 @@ class PseudoLabelHook(Hook):
         if self.save_pictures:
             self._save_pictures(runner, float_maps, completed_epochs or 0)
         return stats
+
+    def _extract_all_ranks(self, model):
+        """One augmentation-free pass in eval mode, gathered across ranks in ``sample_idx`` order."""
+        was_training = model.training
+        model.eval()
+        # Iterating a DataLoader draws from torch's global generator; fork it so a refresh
+        # leaves the training run's random stream exactly as it found it.
+        cuda_devices = [torch.cuda.current_device()] if torch.cuda.is_initialized() else []
+        try:
+            with torch.no_grad(), torch.random.fork_rng(devices=cuda_devices):
+                sample_idx, maps, embeddings, keep, device = self._extract(model, self._dataloader)
+        finally:
+            model.train(was_training)
+        return (*self._gather_across_ranks(sample_idx, maps, embeddings, keep), device)
 
     def _extract(self, model, dataloader: DataLoader):
         """Run ``test_step`` over this rank's shard.
@@ -403,15 +420,18 @@ class PseudoLabelHook(Hook):
         first[1:] = sample_idx[1:] != sample_idx[:-1]
         return sample_idx[first], maps[first], embeddings[first], keep[first]
 
-    def _cluster_on_rank0(self, embeddings: torch.Tensor) -> torch.Tensor:
-        """k-means on rank 0, labels broadcast so every rank holds the same clusters."""
+    def _cluster_on_rank0(self, embeddings: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """k-means on rank 0; labels (``N``) and centroids (``K×D``) broadcast to every rank."""
         if get_rank() == 0:
-            clusters, _ = kmeans(embeddings, self.num_clusters, num_iters=self.kmeans_iters,
-                                 seed=self.seed, metric=self.kmeans_metric)
+            clusters, centroids = kmeans(embeddings, self.num_clusters, num_iters=self.kmeans_iters,
+                                         seed=self.seed, metric=self.kmeans_metric)
+            centroids = centroids.to(embeddings.dtype)
         else:
             clusters = torch.zeros(embeddings.shape[0], dtype=torch.long, device=embeddings.device)
+            centroids = embeddings.new_zeros(self.num_clusters, embeddings.shape[1])
         broadcast(clusters, src=0)
-        return clusters
+        broadcast(centroids, src=0)
+        return clusters, centroids
 
     # ------------------------------------------------------------------ dataloader
     def _build_dataloader(self, runner) -> DataLoader:
@@ -573,6 +593,13 @@ def _train_dataloader_cfg(runner) -> Optional[dict]:
         # A Runner built from keyword arguments keeps the unbuilt config here.
         train_cfg = getattr(runner, '_train_dataloader', None)
     return train_cfg if isinstance(train_cfg, dict) else None
+
+
+def _bank_ready(model) -> bool:
+    """Whether the (possibly wrapped) model's pseudo-label bank holds labels."""
+    localizer = model.module if is_model_wrapper(model) else model
+    bank = getattr(localizer, 'pseudo_label_bank', None)
+    return bool(getattr(bank, 'ready', False))
 
 
 def _broadcast_buffers_from_rank0(localizer) -> None:

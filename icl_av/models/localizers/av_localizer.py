@@ -87,11 +87,28 @@ class AVLocalizer(BaseModel):
             (bf16 needs no loss scaling). Unlike MMEngine's ``AmpOptimWrapper``
             (CUDA only) it also covers inference and the pseudo-label refresh.
             ``None`` (default) runs everything in fp32.
+        audio_centering (float, optional): Momentum of a running mean of the training
+            clips' audio embeddings (e.g. ``0.99``); when set, localization maps are
+            ``visual · (audio - running mean)``: the response to *this* sound minus the
+            response to an average sound, so that what answers every sound (salient but
+            silent objects) does not light up. The mean is a buffer, saved in checkpoints.
+            ``None`` (default) uses the plain cosine map.
+        map_mode (str): How a frame's map for a sound is computed. ``'cosine'``
+            (default): the cosine similarity of each location with the sound.
+            ``'posterior'``: at each location, the softmax (temperature
+            ``posterior_tau``) of its similarity to this sound against its similarities
+            to the kinds of sound in the training data (the audio cluster centroids the
+            last pseudo-label refresh stored in the bank), i.e. how much more this
+            location answers *this* sound than any other kind. A silent object answers
+            its own kind of sound more than this one and drops out. Falls back to
+            ``'cosine'`` until a refresh has stored centroids.
+        posterior_tau (float): Temperature of the ``'posterior'`` maps. Defaults to 0.03.
         channels_last (bool): Store the towers' weights in
             ``torch.channels_last`` and feed them channels-last inputs (the image
             and the spectrogram), which oneDNN (CPU) and cuDNN run faster.
     """
 
+    MAP_MODES = ('cosine', 'posterior')
     AMP_DTYPES = {'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16, 'float16': torch.float16, 'fp16': torch.float16}
 
     def __init__(self,
@@ -103,7 +120,10 @@ class AVLocalizer(BaseModel):
                  pseudo_label_bank: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
                  amp_dtype: Optional[str] = None,
-                 channels_last: bool = False):
+                 channels_last: bool = False,
+                 audio_centering: Optional[float] = None,
+                 map_mode: str = 'cosine',
+                 posterior_tau: float = 0.03):
         # Built here with icl_av's registry so it works without a default scope.
         preprocessor = _build(data_preprocessor or dict(type='AVDataPreprocessor'), 'data_preprocessor')
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
@@ -122,6 +142,17 @@ class AVLocalizer(BaseModel):
                              f'got {amp_dtype!r}')
         self.amp_dtype = amp_dtype
         self.channels_last = channels_last
+        if audio_centering is not None and not 0 <= audio_centering < 1:
+            raise ValueError(f'AVLocalizer: audio_centering must be None or a momentum in [0, 1), '
+                             f'got {audio_centering!r}')
+        self.audio_centering = audio_centering
+        if map_mode not in self.MAP_MODES:
+            raise ValueError(f'AVLocalizer: map_mode must be one of {self.MAP_MODES}, got {map_mode!r}')
+        if posterior_tau <= 0:
+            raise ValueError(f'AVLocalizer: posterior_tau must be > 0, got {posterior_tau}')
+        self.map_mode, self.posterior_tau = map_mode, posterior_tau
+        if audio_centering is not None:
+            self.register_buffer('audio_mean', torch.zeros(self.head.embed_dims))
         if channels_last:
             self.visual_backbone.to(memory_format=torch.channels_last)
             self.audio_backbone.to(memory_format=torch.channels_last)
@@ -167,6 +198,8 @@ class AVLocalizer(BaseModel):
         """All-pairs similarity maps -> the configured loss (with pseudo-labels once the bank is ready)."""
         feats = self.extract_feat(inputs)
         sim = self.head.similarity(feats['visual'], feats['audio'])
+        if self.audio_centering is not None:
+            self.audio_mean.lerp_(feats['audio'].detach().mean(dim=0), 1.0 - self.audio_centering)
         pseudo_labels = self.read_pseudo_labels(data_samples, sim.shape[-2:])
         extra = {}
         if getattr(self.criterion, 'needs_visual_feats', False):
@@ -205,8 +238,28 @@ class AVLocalizer(BaseModel):
 
     # ------------------------------------------------------------------ predict
     def localization_maps(self, feats: Dict[str, torch.Tensor]) -> torch.Tensor:
-        """Each frame's map with its own audio, ``B×h×w`` (raw cosine). Subclasses may add priors."""
-        return self.head.paired_similarity(feats['visual'], feats['audio'])
+        """Each frame's map with its own audio, ``B×h×w`` (raw cosine, or centred; see
+        ``audio_centering``). Subclasses may add priors."""
+        audio = feats['audio']
+        if self.audio_centering is not None:
+            audio = audio - self.audio_mean
+        maps = self.head.paired_similarity(feats['visual'], audio)
+        prototypes = self.pseudo_label_bank.prototypes
+        if self.map_mode == 'posterior' and prototypes.numel():
+            prototypes = F.normalize(prototypes.to(maps.dtype), dim=1)
+            others = torch.einsum('bdhw,kd->bkhw', feats['visual'], prototypes)
+            logits = torch.cat([maps[:, None], others], dim=1) / self.posterior_tau
+            maps = torch.softmax(logits, dim=1)[:, 0]
+        return maps
+
+    @property
+    def maps_use_prototypes(self) -> bool:
+        """Whether :meth:`localization_maps` depend on the bank's audio prototypes."""
+        return self.map_mode == 'posterior'
+
+    def set_audio_prototypes(self, prototypes: torch.Tensor) -> None:
+        """Store the ``K×D`` audio cluster centroids of a pseudo-label refresh in the bank."""
+        self.pseudo_label_bank.set_prototypes(prototypes)
 
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[AVDataSample]] = None) -> List[AVDataSample]:

@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from icl_av.registry import MODELS
 
-_BUFFERS = ('maps', 'clusters', 'valid')
+_BUFFERS = ('maps', 'clusters', 'valid', 'prototypes')
 
 
 @MODELS.register_module()
@@ -23,7 +23,10 @@ class PseudoLabelBank(nn.Module):
     """Per-sample pseudo-labels indexed by the dataset's ``sample_idx``.
 
     Buffers: ``maps`` uint8 ``N×h×w``, ``clusters`` int64 ``N``, ``valid`` bool ``N``
-    (False for samples never written), ``round`` int64 scalar (number of updates).
+    (False for samples never written), ``round`` int64 scalar (number of updates) and
+    ``prototypes`` float ``K×D``, the audio cluster centroids of the last refresh (empty
+    until a refresh writes them; the localizer's ``'posterior'`` maps compare each sound
+    with them).
 
     Args:
         num_samples (int, optional): Dataset size, so the first update allocates
@@ -43,6 +46,8 @@ class PseudoLabelBank(nn.Module):
         self.register_buffer('clusters', torch.full((rows,), -1, dtype=torch.long))
         self.register_buffer('valid', torch.zeros(rows, dtype=torch.bool))
         self.register_buffer('round', torch.zeros((), dtype=torch.long))
+        # K×D audio cluster centroids of the last refresh ("the kinds of sound in the data").
+        self.register_buffer('prototypes', torch.zeros(0, 0))
 
     @property
     def ready(self) -> bool:
@@ -105,6 +110,14 @@ class PseudoLabelBank(nn.Module):
         self.valid[idx] = finite
         self.round += 1
 
+    @torch.no_grad()
+    def set_prototypes(self, prototypes: torch.Tensor) -> None:
+        """Store the ``K×D`` audio cluster centroids of this round (replacing the previous ones)."""
+        if prototypes.dim() != 2 or not torch.isfinite(prototypes).all():
+            raise ValueError(f'PseudoLabelBank.set_prototypes: expected finite K×D centroids, got '
+                             f'{tuple(prototypes.shape)}')
+        self.prototypes = prototypes.detach().to(device=self.maps.device, dtype=torch.float32).clone()
+
     def gather(self, sample_idx: Union[torch.Tensor, Sequence[int]]) -> Optional[Dict[str, torch.Tensor]]:
         """Read the labels of a batch (one indexing op per buffer).
 
@@ -132,6 +145,9 @@ class PseudoLabelBank(nn.Module):
         A fresh model has an empty bank; without this the checkpoint's filled
         buffers would be rejected as a size mismatch.
         """
+        if prefix + 'prototypes' not in state_dict and prefix + 'maps' in state_dict:
+            # Checkpoints written before the bank kept the centroids: no prototypes.
+            state_dict[prefix + 'prototypes'] = torch.zeros(0, 0)
         for name in _BUFFERS:
             stored = state_dict.get(prefix + name)
             current = getattr(self, name)

@@ -113,3 +113,38 @@ def test_kept_labels_add_to_the_correspondence_objective_when_it_is_kept():
         sim, pseudo_labels=dict(maps=maps, clusters=clusters, valid=valid))
     torch.testing.assert_close(terms['loss_avc'], reference)
     assert terms['loss_intra'] > 0 and terms['loss_inter'] > 0
+
+
+def test_resuming_past_a_boundary_without_labels_refreshes_first(tmp_path):
+    """ICL branched from a first-round checkpoint that holds no pseudo-labels labels before training on."""
+    import os.path as osp
+    plain = make_runner(tmp_path / 'plain', dict(type='EpochSeedHook'), max_epochs=1)
+    plain.train()
+    assert not plain.model.pseudo_label_bank.ready
+    branched = make_runner(tmp_path / 'branched', hook_cfg(iteration_epochs=[1, 1]), max_epochs=2,
+                           load_from=osp.join(plain.work_dir, 'epoch_1.pth'), resume=True)
+    calls = []
+    hook = hook_of(branched)
+    original = hook.refresh
+    hook.refresh = lambda runner, completed_epochs=None: calls.append(completed_epochs) or original(
+        runner, completed_epochs)
+    branched.train()
+    assert calls == [1]  # once, at the resume, not again
+    assert int(branched.model.pseudo_label_bank.round) == 1
+
+
+def test_posterior_model_is_labelled_with_the_maps_of_the_new_centroids(tmp_path):
+    """With map_mode='posterior' the refresh stores the k-means centroids, then labels with the maps they give."""
+    from test_pseudo_label_hook import direct_predictions, tiny_localizer_cfg
+    model_cfg = dict(tiny_localizer_cfg(), map_mode='posterior')
+    runner = make_runner(tmp_path, hook_cfg(), model=model_cfg)
+    localizer = runner.model
+    hook_of(runner).refresh(runner)
+    bank = localizer.pseudo_label_bank
+    assert bank.prototypes.shape == (3, localizer.head.embed_dims)
+    maps, _ = direct_predictions(localizer)  # now computed against the stored centroids
+    low = maps.flatten(1).min(1).values[:, None, None]
+    high = maps.flatten(1).max(1).values[:, None, None]
+    expected = (maps - low) / (high - low)
+    stored = bank.gather(torch.arange(NUM_SAMPLES))['maps']
+    torch.testing.assert_close(stored, expected, atol=0.5 / 255 + 1e-5, rtol=0)

@@ -80,3 +80,20 @@ def test_update_with_valid_flags_marks_the_rest_invalid():
     with pytest.raises(ValueError, match='valid has 3 flags for 4 samples'):
         bank.update(torch.arange(4), torch.rand(4, 2, 2), torch.zeros(4, dtype=torch.long),
                     valid=torch.ones(3, dtype=torch.bool))
+
+
+def test_prototypes_are_stored_saved_and_absent_from_old_checkpoints():
+    bank = PseudoLabelBank()
+    assert bank.prototypes.numel() == 0
+    centroids = torch.randn(5, 8)
+    bank.set_prototypes(centroids)
+    assert torch.equal(bank.prototypes, centroids)
+    fresh = PseudoLabelBank()
+    fresh.load_state_dict(bank.state_dict())
+    assert torch.equal(fresh.prototypes, centroids)
+    old = {key: value for key, value in bank.state_dict().items() if key != 'prototypes'}
+    older = PseudoLabelBank()
+    older.load_state_dict(old)  # a checkpoint from before the bank kept centroids loads strictly
+    assert older.prototypes.numel() == 0
+    with pytest.raises(ValueError, match='finite K×D'):
+        bank.set_prototypes(torch.tensor([[float('nan')]]))
