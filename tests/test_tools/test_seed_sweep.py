@@ -64,3 +64,40 @@ def test_best_checkpoint_is_the_one_selected_on_val(repo_root, tmp_path):
     (tmp_path / 'best_loc_ciou@0.5_epoch_6.pth').write_bytes(b'')
     assert tool.checkpoint_to_test(str(tmp_path), 'best').endswith('best_loc_ciou@0.5_epoch_6.pth')
     assert tool.checkpoint_to_test(str(tmp_path), 'last') == str(tmp_path / 'epoch_9.pth')
+
+
+def test_controls_and_training_minutes_get_their_columns(repo_root):
+    tool = load_tool(repo_root)
+    runs = [dict(test={'loc/ciou@0.5': 0.5, 'loc/auc': 0.5, 'loc/mean_ciou': 0.4, 'loc/center/ciou@0.5': 0.2,
+                       'loc/perfect/ciou@0.5': 0.6}, val_curve={}, train_minutes=minutes,
+                 controls={'audio-swap': {'loc/ciou@0.5': swap}, 'unheard': {'loc/ciou@0.5': 0.3}})
+            for minutes, swap in ((10.0, 0.1), (12.0, 0.2))]
+    lines = tool.table({'icl': runs}, epochs=[]).splitlines()
+    assert lines[0].startswith('| config | seeds | cIoU@0.5 | AUC | mean cIoU | audio-swap cIoU@0.5 | '
+                               'unheard cIoU@0.5 | train min |')
+    assert lines[2] == ('| icl | 2 | 0.500 ± 0.000 | 0.500 ± 0.000 | 0.400 ± 0.000 | 0.150 ± 0.071 | '
+                        '0.300 ± 0.000 | 11.0 | 0.200 | 0.600 |')
+
+
+def test_controls_run_tools_test_with_their_arguments(repo_root, tmp_path, monkeypatch):
+    tool = load_tool(repo_root)
+    train_dir = tmp_path / 'cfg' / 'seed3'
+    train_dir.mkdir(parents=True)
+    (train_dir / 'last_checkpoint').write_text(str(train_dir / 'epoch_2.pth'))
+    calls = []
+
+    def fake_run(cmd, log_path):
+        calls.append(cmd)
+        test_dir = osp.dirname(log_path)
+        record = {'loc/ciou@0.5': 0.1 * len(calls)}
+        (tmp_path / test_dir / 'stamp').mkdir(parents=True)
+        (tmp_path / test_dir / 'stamp' / 'stamp.json').write_text(json.dumps(record))
+
+    monkeypatch.setattr(tool, 'run', fake_run)
+    result = tool.train_and_test('cfg.py', 3, str(tmp_path), ['a=1'], 'last',
+                                 controls={'audio-swap': ['--shuffle-audio', '0']})
+    assert [cmd[cmd.index('--work-dir') + 1].rsplit('/', 1)[-1] for cmd in calls] == ['test', 'audio-swap']
+    assert calls[1][calls[1].index('--work-dir') + 2:] == ['--shuffle-audio', '0', '--cfg-options',
+                                                          'randomness.seed=3', 'a=1']
+    assert result['test']['loc/ciou@0.5'] == 0.1 and result['controls']['audio-swap']['loc/ciou@0.5'] == 0.2
+    assert result['train_minutes'] is None  # trained elsewhere: no wall time recorded

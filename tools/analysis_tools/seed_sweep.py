@@ -17,6 +17,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import time
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -34,6 +35,12 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', default=[], help='passed to both tools (key=value)')
     parser.add_argument('--checkpoint', choices=['last', 'best'], default='last',
                         help="test the last checkpoint or the best one on the config's val split")
+    parser.add_argument('--shuffle-audio', action='store_true',
+                        help='also test each run with tools/test.py --shuffle-audio (the audio-swap control)')
+    parser.add_argument('--extra-test', nargs=2, action='append', default=[], metavar=('NAME', 'OPTIONS'),
+                        help="also test each run with these --cfg-options (one quoted string), reported as NAME, "
+                             "e.g. --extra-test unheard 'test_dataloader.dataset.ann_file=test_unheard.txt "
+                             "test_dataloader.dataset.box_file=test_unheard.json'")
     parser.add_argument('--out', help='write all results as JSON here (default: WORK_DIR/results.json)')
     return parser.parse_args(argv)
 
@@ -85,24 +92,41 @@ def checkpoint_to_test(train_dir: str, which: str) -> str:
         return f.read().strip()
 
 
-def train_and_test(config: str, seed: int, root: str, cfg_options: List[str], which: str = 'last') -> dict:
-    """One seed of one config; returns its test metrics and validation curve."""
+def train_and_test(config: str, seed: int, root: str, cfg_options: List[str], which: str = 'last',
+                   controls: Optional[Dict[str, List[str]]] = None) -> dict:
+    """One seed of one config; returns its test metrics, validation curve, training minutes and controls.
+
+    ``controls`` maps a name to extra ``tools/test.py`` arguments (e.g. ``['--shuffle-audio']``)
+    for further tests of the same checkpoint; their metrics come back under ``controls``.
+    """
     train_dir = osp.join(root, run_name(config), f'seed{seed}')
-    test_dir = osp.join(train_dir, 'test' if which == 'last' else 'test_best')
+    suffix = '' if which == 'last' else '_best'
     options = [f'randomness.seed={seed}', *cfg_options]
     last = osp.join(train_dir, 'last_checkpoint')
+    wall_file = osp.join(train_dir, 'train_wall_time.json')
     if not osp.isfile(last):
         os.makedirs(train_dir, exist_ok=True)
+        start = time.perf_counter()
         run([sys.executable, 'tools/train.py', config, '--work-dir', train_dir, '--cfg-options', *options],
             osp.join(train_dir, 'train_stdout.log'))
-    metrics = test_metrics(test_dir)
-    if metrics is None:
-        checkpoint = checkpoint_to_test(train_dir, which)
-        os.makedirs(test_dir, exist_ok=True)
-        run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', test_dir, '--cfg-options', *options],
-            osp.join(test_dir, 'test_stdout.log'))
+        with open(wall_file, 'w') as f:
+            json.dump(dict(seconds=time.perf_counter() - start), f)
+    results = {}
+    for name, extra in [('test', [])] + sorted((controls or {}).items()):
+        test_dir = osp.join(train_dir, name + suffix)
         metrics = test_metrics(test_dir)
-    return dict(test=metrics, val_curve=val_curve(train_dir))
+        if metrics is None:
+            checkpoint = checkpoint_to_test(train_dir, which)
+            os.makedirs(test_dir, exist_ok=True)
+            run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', test_dir, *extra,
+                 '--cfg-options', *options], osp.join(test_dir, 'test_stdout.log'))
+            metrics = test_metrics(test_dir)
+        results[name] = metrics
+    minutes = None
+    if osp.isfile(wall_file):
+        with open(wall_file) as f:
+            minutes = json.load(f)['seconds'] / 60
+    return dict(test=results.pop('test'), val_curve=val_curve(train_dir), train_minutes=minutes, controls=results)
 
 
 def mean_std(values: List[float]) -> str:
@@ -113,14 +137,21 @@ def mean_std(values: List[float]) -> str:
 def table(results: Dict[str, List[dict]], epochs: List[int]) -> str:
     """Markdown: one row per config, test metrics (mean ± std over seeds), baselines, ceiling."""
     head = ['config', 'seeds'] + [name for _, name in COLUMNS]
-    head += [f'val cIoU@0.5 @ep{e}' for e in epochs] + ['centre prior cIoU@0.5', 'perfect cIoU@0.5']
+    control_names = sorted({name for runs in results.values() for r in runs for name in r.get('controls', {})})
+    head += [f'{name} cIoU@0.5' for name in control_names]
+    head += [f'val cIoU@0.5 @ep{e}' for e in epochs] + ['train min', 'centre prior cIoU@0.5', 'perfect cIoU@0.5']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for name, runs in results.items():
         row = [name, str(len(runs))]
         row += [mean_std([r['test'][f'loc/{key}'] for r in runs]) for key, _ in COLUMNS]
+        for control in control_names:
+            points = [r['controls'][control]['loc/ciou@0.5'] for r in runs if control in r.get('controls', {})]
+            row.append(mean_std(points) if points else 'n/a')
         for epoch in epochs:
             points = [r['val_curve'][epoch] for r in runs if epoch in r['val_curve']]
             row.append(mean_std(points) if points else 'n/a')
+        minutes = [r['train_minutes'] for r in runs if r.get('train_minutes') is not None]
+        row.append(f'{np.mean(minutes):.1f}' if minutes else 'n/a')
         row += [f"{runs[0]['test'].get('loc/center/ciou@0.5', float('nan')):.3f}",
                 f"{runs[0]['test'].get('loc/perfect/ciou@0.5', float('nan')):.3f}"]
         lines.append('| ' + ' | '.join(row) + ' |')
@@ -130,13 +161,16 @@ def table(results: Dict[str, List[dict]], epochs: List[int]) -> str:
 def main(argv=None):
     args = parse_args(argv)
     args.work_dir = osp.abspath(args.work_dir)
+    controls = {name: ['--cfg-options', *options.split()] for name, options in args.extra_test}
+    if args.shuffle_audio:
+        controls['audio-swap'] = ['--shuffle-audio', '0']
     results = {}
     for config in map(osp.abspath, args.configs):
         runs = []
         for seed in args.seeds:
             print(f'[seed_sweep] {run_name(config)} seed {seed}', flush=True)
             runs.append(dict(seed=seed, **train_and_test(config, seed, args.work_dir, args.cfg_options,
-                                                         args.checkpoint)))
+                                                         args.checkpoint, controls)))
         results[run_name(config)] = runs
     out = args.out or osp.join(args.work_dir, 'results.json')
     os.makedirs(osp.dirname(out) or '.', exist_ok=True)

@@ -1,0 +1,33 @@
+# The recommended CPU config on the StampsAV development set (../shared/benchmarks/stamps_av/, seed 1,
+# preset mini_big, in data/stamps_av_dev): the same model and schedule, trained on train.txt
+# minus 200 held-out scenes, whose boxes select the checkpoint (never the test split).
+#   python tools/dataset_converters/stamps_av_holdout.py data/stamps_av_dev --num-val 200 --seed 0
+#   python tools/train.py configs/icl/icl_r18_1xb32-16e_stampsav-dev.py
+#   python tools/test.py configs/icl/icl_r18_1xb32-16e_stampsav-dev.py work_dirs/icl_r18_1xb32-16e_stampsav-dev/best_*.pth
+#   ... --shuffle-audio                                   the audio-swap control
+#   ... --cfg-options test_dataloader.dataset.ann_file=test_unheard.txt test_dataloader.dataset.box_file=test_unheard.json
+_base_ = ['./icl_r18_1xb32-16e_frames-audio-cpu.py']
+
+data_root = 'data/stamps_av_dev/'
+train_dataloader = dict(dataset=dict(data_root=data_root, ann_file='train_fit.txt'))
+val_dataloader = dict(
+    _delete_=True,
+    batch_size=64,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='AVFramesDataset',
+        data_root=data_root,
+        data_prefix=dict(img='frames', audio='audio'),
+        ann_file='val.txt',
+        box_file='val.json',
+        test_mode=True,
+        on_missing='error',
+        pipeline={{_base_.test_pipeline}}))
+test_dataloader = dict(dataset=dict(data_root=data_root))
+val_evaluator = dict(_delete_=True, type='LocalizationMetric', preset='lvs', gt_source='bboxes')
+val_cfg = dict(_delete_=True, type='ValLoop')
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=2, max_keep_ckpts=2, save_best='loc/ciou@0.5', rule='greater'))
