@@ -103,17 +103,17 @@ def leaf_dataset_cfgs(dataset_cfg):
 
 def check_supports_audio_swap(dataset_cfg) -> None:
     """Raise :class:`UserInputError` when the dataset type is known not to take ``shuffle_audio``."""
-    from icl_av.datasets import BaseAVDataset
+    from icl_av.datasets import BaseAVDataset, SynthAVDataset
     from icl_av.registry import DATASETS
     dataset_type = dataset_cfg.get('type')
     try:
         cls = dataset_type if isinstance(dataset_type, type) else DATASETS.get(dataset_type)
     except Exception:  # unknown names are reported by the runner when it builds the dataset
         cls = None
-    if isinstance(cls, type) and not issubclass(cls, BaseAVDataset):
+    if isinstance(cls, type) and not issubclass(cls, (BaseAVDataset, SynthAVDataset)):
         raise UserInputError(f'--shuffle-audio: the test dataset {cls.__name__} does not support the audio-swap '
-                             'control (it needs a dataset with audio files, e.g. AVFramesDataset or '
-                             'AVVideoDataset, built on BaseAVDataset)')
+                             'control (it needs a dataset with audio files, e.g. AVFramesDataset, '
+                             'AVVideoDataset or SynthAVDataset)')
 
 
 def split_title(cfg: Config, args) -> str:

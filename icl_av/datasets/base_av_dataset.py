@@ -27,6 +27,7 @@ from mmengine.logging import print_log
 
 from icl_av.registry import TRANSFORMS
 
+from .audio_swap import check_swap_seed, swap_donors
 from .annotations import (FLICKR_FRAME_SIZE, load_flickr_xml, load_rle_masks, load_vggss_boxes, read_pair_list,
                           read_split_list)
 from .errors import AVAnnotationError, AVDatasetError, AVLoadError
@@ -150,10 +151,7 @@ class BaseAVDataset(BaseDataset):
                  shuffle_audio: Optional[int] = None, test_mode: bool = False, **kwargs):
         if box_file and xml_dir:
             raise ValueError('give either box_file (VGG-SS json) or xml_dir (Flickr XML), not both')
-        if shuffle_audio is not None and (isinstance(shuffle_audio, bool) or not isinstance(shuffle_audio, int)
-                                          or shuffle_audio < 0):
-            raise ValueError(f'shuffle_audio must be None (off) or the seed of the audio swap, an int >= 0; '
-                             f'got {shuffle_audio!r}')
+        check_swap_seed(shuffle_audio)
         self.shuffle_audio = shuffle_audio
         self.on_missing = on_missing or ('error' if test_mode else 'skip')
         if self.on_missing not in ON_MISSING_POLICIES:
@@ -303,11 +301,10 @@ class BaseAVDataset(BaseDataset):
             raise AVDatasetError(f'{self._name()}: shuffle_audio={seed} needs at least 2 sounding samples to pair '
                                  f'each frame with another sample\'s audio; the split has {len(swapped)}')
         sources = [self.audio_source(data_list[i]) for i in swapped]
-        order = np.random.default_rng(seed).permutation(len(swapped))
         same_file = 0
-        for k, position in enumerate(order):
+        for position, donor in enumerate(swap_donors(len(swapped), seed)):
             receiver = data_list[swapped[position]]
-            path, audio_id = sources[order[(k + 1) % len(order)]]
+            path, audio_id = sources[donor]
             same_file += path == sources[position][0]
             receiver['audio_path'] = path
             receiver['audio_id'] = audio_id

@@ -17,6 +17,7 @@ from mmengine.logging import print_log
 
 from icl_av.registry import DATASETS
 
+from .audio_swap import check_swap_seed, swap_donors
 from .synthav.classes import CLASS_NAMES
 from .synthav.generator import SynthAVSample, encode_mask, generate_sample
 from .synthav.render_cache import SynthAVRenderCache
@@ -59,6 +60,11 @@ class SynthAVDataset(BaseDataset):
             them and of the generator's code; safe to share between runs and processes;
             delete it to reclaim the space). ``None`` synthesises every read.
         cache_workers (int): Processes that render the cache; 0 picks ``min(8, cpus)``.
+        shuffle_audio (int, optional): The audio-swap control (``tools/test.py
+            --shuffle-audio``): ``None`` (default) keeps each scene's own sound; an int
+            ``>= 0`` seeds a derangement (:func:`~icl_av.datasets.audio_swap.swap_donors`)
+            that gives every sounding scene the sound of another sounding scene of the
+            split. The frame and its ground truth stay; ``audio_id`` names the donor.
         pipeline (Sequence): Transforms (configs or callables).
         test_mode (bool): MMEngine's test mode flag.
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments
@@ -69,7 +75,7 @@ class SynthAVDataset(BaseDataset):
 
     def __init__(self, split: str = 'train', num_samples: int = 2000, seed: int = 0, img_size: int = 128,
                  audio_seconds: float = 1.0, audio_sample_rate: int = 16000, extended_ratio: float = 0.5,
-                 cache_dir: Optional[str] = None, cache_workers: int = 0,
+                 cache_dir: Optional[str] = None, cache_workers: int = 0, shuffle_audio: Optional[int] = None,
                  pipeline: Sequence[Union[dict, callable]] = (), test_mode: bool = False, **kwargs):
         if split not in SPLITS:
             raise ValueError(f'SynthAVDataset: unknown split {split!r}; expected one of {SPLITS}')
@@ -92,6 +98,9 @@ class SynthAVDataset(BaseDataset):
         self.cache_dir = cache_dir
         self.cache_workers = int(cache_workers)
         self._cache: Optional[SynthAVRenderCache] = None
+        check_swap_seed(shuffle_audio)
+        self.shuffle_audio = shuffle_audio
+        self._audio_donors: Optional[Dict[int, int]] = None
         super().__init__(ann_file='', pipeline=list(pipeline), test_mode=test_mode, **kwargs)
 
     def load_data_list(self) -> List[dict]:
@@ -105,6 +114,8 @@ class SynthAVDataset(BaseDataset):
         if self._fully_initialized:
             return
         super().full_init()
+        if self.shuffle_audio is not None:
+            self._audio_donors = self._swap_audio()
         if self.cache_dir is None:
             return
         recipes = []
@@ -117,10 +128,34 @@ class SynthAVDataset(BaseDataset):
         cache.open()
         self._cache = cache
 
+    def _swap_audio(self) -> Dict[int, int]:
+        """``{sample idx: donor idx}`` over the sounding scenes (see ``shuffle_audio``)."""
+        sounding = [idx for idx in range(len(self)) if self._recipe(idx)['variant'] == 'sounding']
+        if len(sounding) < 2:
+            raise ValueError(f'SynthAVDataset({self.split}): shuffle_audio={self.shuffle_audio} needs at least 2 '
+                             f'sounding scenes to pair each frame with another scene\'s sound; the split has '
+                             f'{len(sounding)}')
+        donors = swap_donors(len(sounding), self.shuffle_audio)
+        print_log(f'SynthAVDataset({self.split}): audio swapped (shuffle_audio={self.shuffle_audio}): each of '
+                  f'{len(sounding)} sounding scenes is paired with another scene\'s sound', logger='current')
+        return {sounding[k]: sounding[int(donor)] for k, donor in enumerate(donors)}
+
+    def _recipe(self, idx: int) -> dict:
+        """The data-list entry of sample ``idx`` (its recipe, no pixels or audio)."""
+        return BaseDataset.get_data_info(self, idx)
+
+    def _read(self, idx: int) -> SynthAVSample:
+        """Sample ``idx`` from the render cache, or synthesised when there is none."""
+        return self.synthesize(self._recipe(idx)) if self._cache is None else self._cache.read(idx)
+
     def synthesize(self, info: Dict) -> SynthAVSample:
         """Generate the sample described by a data-list entry (its picture, sound and GT)."""
         return generate_sample(self.seed, info['scene_split'], info['scene_index'], self.img_size,
                                self.audio_seconds, self.audio_sample_rate, info['variant'])
+
+    def _audio_source(self, idx: int) -> str:
+        info = self._recipe(idx)
+        return f'synthav://{self.seed}/{info["scene_split"]}/{info["scene_index"]}'
 
     def get_sample(self, idx: int) -> SynthAVSample:
         """The full generated sample (with its bool mask) for analysis and visualisation."""
@@ -129,17 +164,21 @@ class SynthAVDataset(BaseDataset):
     def get_data_info(self, idx: int) -> dict:
         """The pipeline's input for sample ``idx`` (see the class docstring for the keys)."""
         info = super().get_data_info(idx)
-        sample = self.synthesize(info) if self._cache is None else self._cache.read(idx)
+        sample = self._read(idx)
+        donor = (self._audio_donors or {}).get(idx)
+        sound = sample if donor is None else self._read(donor)
+        if donor is not None:
+            info['audio_id'] = self._recipe(donor)['video_id']
         height, width = sample.img.shape[:2]
         info.update(
             img=sample.img,
             img_shape=(height, width),
             ori_shape=(height, width),
-            audio=sample.audio,
-            audio_sample_rate=sample.sample_rate,
+            audio=sound.audio,
+            audio_sample_rate=sound.sample_rate,
             audio_is_feature=False,
-            audio_meta=dict(rate=sample.sample_rate, offset=0.0, duration=len(sample.audio) / sample.sample_rate,
-                            source=f'synthav://{self.seed}/{info["scene_split"]}/{info["scene_index"]}'),
+            audio_meta=dict(rate=sound.sample_rate, offset=0.0, duration=len(sound.audio) / sound.sample_rate,
+                            source=self._audio_source(idx if donor is None else donor)),
             gt_bboxes=(sample.gt_bbox[None, :].copy() if sample.is_sounding
                        else np.zeros((0, 4), dtype=np.float32)),
             gt_masks=[encode_mask(sample.gt_mask)] if sample.is_sounding else [],

@@ -68,11 +68,29 @@ def test_dataset_wrapper_gets_the_option_on_the_inner_dataset(test_tool, tmp_pat
     assert 'shuffle_audio' not in cfg.test_dataloader.dataset
 
 
-def test_dataset_without_audio_files_is_a_clear_error(test_tool, tmp_path):
-    with pytest.raises(UserInputError, match='SynthAVDataset does not support the audio-swap control'):
-        _merge(test_tool, tmp_path, SYNTHAV_CONFIG, '--shuffle-audio')
-    cfg, _ = _merge(test_tool, tmp_path, SYNTHAV_CONFIG)  # fine without the flag
-    assert 'shuffle_audio' not in cfg.test_dataloader.dataset
+def test_dataset_of_another_kind_is_a_clear_error(test_tool, tmp_path):
+    config = "default_scope = 'icl_av'\ntest_dataloader = dict(batch_size=1, dataset=dict(type='ConcatDataset'))\n"
+    with pytest.raises(UserInputError, match='ConcatDataset does not support the audio-swap control'):
+        _merge(test_tool, tmp_path, config, '--shuffle-audio')
+
+
+def test_synthav_swaps_sounds_between_its_sounding_scenes(test_tool, tmp_path):
+    from icl_av.registry import DATASETS
+    cfg, _ = _merge(test_tool, tmp_path, SYNTHAV_CONFIG, '--shuffle-audio', '1')
+    assert cfg.test_dataloader.dataset.shuffle_audio == 1
+    options = dict(split='test', num_samples=4, img_size=32, audio_seconds=0.25)
+    plain = DATASETS.build(dict(type='SynthAVDataset', **options))
+    swapped = DATASETS.build(dict(type='SynthAVDataset', shuffle_audio=1, **options))
+    ids = [plain.get_data_info(i)['video_id'] for i in range(4)]
+    donors = [swapped.get_data_info(i)['audio_id'] for i in range(4)]
+    assert sorted(donors) == sorted(ids) and all(d != v for d, v in zip(donors, ids))
+    for i in range(4):
+        mine, theirs = swapped.get_data_info(i), plain.get_data_info(ids.index(donors[i]))
+        assert (mine['img'] == plain.get_data_info(i)['img']).all()  # the frame and its ground truth stay
+        assert (mine['gt_bboxes'] == plain.get_data_info(i)['gt_bboxes']).all()
+        assert (mine['audio'] == theirs['audio']).all()  # the sound is the donor's
+    again = DATASETS.build(dict(type='SynthAVDataset', shuffle_audio=1, **options))
+    assert [again.get_data_info(i)['audio_id'] for i in range(4)] == donors
 
 
 def test_negative_seed_is_rejected(test_tool, tmp_path):
