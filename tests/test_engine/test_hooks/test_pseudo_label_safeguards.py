@@ -148,3 +148,24 @@ def test_posterior_model_is_labelled_with_the_maps_of_the_new_centroids(tmp_path
     expected = (maps - low) / (high - low)
     stored = bank.gather(torch.arange(NUM_SAMPLES))['maps']
     torch.testing.assert_close(stored, expected, atol=0.5 / 255 + 1e-5, rtol=0)
+
+
+def test_uninformative_refresh_leaves_training_on_the_correspondence_objective(tmp_path):
+    """End to end: a refresh whose maps are all constant keeps no label, so the next round's loss is round 1's."""
+    from mmengine.dataset import pseudo_collate
+
+    from test_pseudo_label_hook import TRAIN_PIPELINE, PseudoLabelToyAVDataset
+    runner = make_runner(tmp_path, hook_cfg())
+    localizer = runner.model
+    _predict_with(localizer, pred_map=torch.full((NUM_SAMPLES, 4, 4), 0.7))
+    stats = hook_of(runner).refresh(runner)
+    assert stats['kept'] == 0 and localizer.pseudo_label_bank.ready
+    batch = pseudo_collate([PseudoLabelToyAVDataset(pipeline=TRAIN_PIPELINE)[i] for i in range(4)])
+    data = localizer.data_preprocessor(batch, True)
+    localizer.eval()  # fixed batch-norm statistics: both passes see the same features
+    with torch.no_grad():
+        losses = localizer.loss(data['inputs'], data['data_samples'])
+        feats = localizer.extract_feat(data['inputs'])
+        sim = localizer.head.similarity(feats['visual'], feats['audio'])
+        reference = localizer.criterion.correspondence.per_sample(sim).mean()
+    torch.testing.assert_close(sum(losses.values()), reference)
