@@ -27,9 +27,9 @@ from mmengine.logging import print_log
 
 from icl_av.registry import TRANSFORMS
 
-from .audio_swap import check_swap_seed, swap_donors
 from .annotations import (FLICKR_FRAME_SIZE, load_flickr_xml, load_rle_masks, load_vggss_boxes, read_pair_list,
                           read_split_list)
+from .audio_swap import check_swap_seed, swap_donors
 from .errors import AVAnnotationError, AVDatasetError, AVLoadError
 
 ON_MISSING_POLICIES = ('error', 'skip')

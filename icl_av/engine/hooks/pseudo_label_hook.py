@@ -301,7 +301,7 @@ class PseudoLabelHook(Hook):
             dict[str, float]: The logged statistics of this refresh.
         """
         model = runner.model
-        localizer = model.module if is_model_wrapper(model) else model
+        localizer = _unwrap(model)
         if not callable(getattr(localizer, 'update_pseudo_labels', None)):
             raise TypeError(f'PseudoLabelHook: the model {type(localizer).__name__} has no '
                             '`update_pseudo_labels(sample_idx, maps, clusters)` method (see docs/contracts.md)')
@@ -382,10 +382,11 @@ class PseudoLabelHook(Hook):
                 batch_embeddings.append(_read_field(sample, 'audio_embedding').detach().flatten())
             if batch_maps:  # one device-to-host copy per batch, maps already compact
                 device = batch_embeddings[0].device
-                stacked = torch.stack(batch_maps)
-                maps.append(quantize_maps(normalize_maps(stacked), self.map_dtype).cpu())
+                normalised = normalize_maps(torch.stack(batch_maps))
+                maps.append(quantize_maps(normalised, self.map_dtype).cpu())
                 embeddings.append(torch.stack(batch_embeddings).float().cpu())
-                informative = (stacked.flatten(1).amax(1) - stacked.flatten(1).amin(1)).cpu() > _FLAT_MAP_RANGE
+                # normalize_maps turns a constant (uninformative) map into all zeros, any other into max 1.
+                informative = normalised.flatten(1).amax(1).cpu() > 0
                 if self.max_match_rank is not None:
                     informative &= torch.tensor(batch_ranks) <= self.max_match_rank
                 keep.append(informative)
@@ -595,10 +596,14 @@ def _train_dataloader_cfg(runner) -> Optional[dict]:
     return train_cfg if isinstance(train_cfg, dict) else None
 
 
+def _unwrap(model):
+    """The localizer inside a DDP-style model wrapper (or the model itself)."""
+    return model.module if is_model_wrapper(model) else model
+
+
 def _bank_ready(model) -> bool:
     """Whether the (possibly wrapped) model's pseudo-label bank holds labels."""
-    localizer = model.module if is_model_wrapper(model) else model
-    bank = getattr(localizer, 'pseudo_label_bank', None)
+    bank = getattr(_unwrap(model), 'pseudo_label_bank', None)
     return bool(getattr(bank, 'ready', False))
 
 
