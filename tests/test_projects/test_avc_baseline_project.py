@@ -22,7 +22,7 @@ def test_icl_base_gives_an_8x8_map_at_128px(repo_dir):
 
 
 def test_project_config_builds(load_project_config):
-    cfg = load_project_config('projects/avc_baseline/configs/avc_r18_1xb32-9e_synthav.py')
+    cfg = load_project_config('projects/avc_baseline/configs/avc_r18_1xb32-9e_synthav64.py')
     model = MODELS.build(cfg.model)
     assert isinstance(model.criterion, AVCorrespondenceLoss)
     assert cfg.train_dataloader.batch_size == 32
