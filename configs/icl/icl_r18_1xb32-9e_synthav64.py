@@ -1,9 +1,7 @@
 # ICL on the built-in SynthAV benchmark: the embedded default (CPU, minutes).
 #
 # ResNet18 visual and audio towers trained from scratch on 64 px frames and 1 s of audio.
-# The visual map is ResNet18's stride-8 stage (layer2: an 8x8 map at 64 px). Trained from
-# scratch, the stride-16 stage's receptive field covers the whole small frame and the
-# correspondence round does not learn to localize in minutes; the stride-8 stage does.
+# The visual map is ResNet18's stride-8 stage (the model base's layer2: an 8x8 map at 64 px).
 # ICL iterations: a first round with the plain audio-visual correspondence objective,
 # then rounds trained with the pseudo-labels (localization maps + audio clusters) that
 # PseudoLabelHook refreshes between them.
@@ -21,7 +19,6 @@ max_epochs = 9
 # Validation runs at the iteration boundaries, so the log shows the gain of each iteration.
 iteration_epochs = [3, 3, 3]
 
-model = dict(visual_backbone=dict(out_index=2))
 train_dataloader = dict(dataset=dict(img_size=img_size, num_samples=num_train))
 val_dataloader = dict(dataset=dict(img_size=img_size))
 test_dataloader = dict(dataset=dict(img_size=img_size))

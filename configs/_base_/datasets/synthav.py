@@ -69,24 +69,10 @@ val_dataloader = dict(
         cache_dir=cache_dir,
         test_mode=True,
         pipeline=test_pipeline))
+# The test loader is the val loader on the 'test' split (extended_ratio only matters for split='test_extended').
 test_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        split='test',
-        num_samples=num_test,
-        seed=seed,
-        img_size=img_size,
-        audio_seconds=audio_seconds,
-        audio_sample_rate=audio_sample_rate,
-        cache_dir=cache_dir,
-        extended_ratio=extended_ratio,
-        test_mode=True,
-        pipeline=test_pipeline))
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], split='test', num_samples=num_test, extended_ratio=extended_ratio))
 
 # The ground truth is the sounding object's box (VGG-SS style); gt_source='masks' scores
 # against the exact visible masks instead.
