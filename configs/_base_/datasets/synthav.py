@@ -1,6 +1,6 @@
 # SynthAV: the built-in synthetic audio-visual benchmark, synthesised in memory
-# (icl_av.datasets.SynthAVDataset; no files needed). Sized for CPU training of a ResNet18
-# pair in minutes: 128 px frames, 1 s of 16 kHz mono audio.
+# (icl_av.datasets.SynthAVDataset; no files needed): 128 px frames and 1 s of 16 kHz mono
+# audio here; the default ICL config (icl_r18_1xb32-9e_synthav64.py) trains at 64 px.
 #
 # Render cache: each split is rendered once (in parallel, at the first build) into
 # `cache_dir` and then read memory-mapped, so epochs, validations and pseudo-label
