@@ -2,8 +2,8 @@
 #
 #   bash tools/dist_train.sh configs/icl/icl_r18_2xb32-9e_synthav64_dist.py 2 --auto-scale-lr
 #
-# 2 processes x 32 samples = 64 per step. The lr below is for one process with 32
-# samples (`auto_scale_lr.base_batch_size`); --auto-scale-lr multiplies it by
+# 2 processes x 32 samples = 64 per step, for the 9 epochs of the default config. Its lr
+# (1e-3) is for one process with 32 samples (`auto_scale_lr.base_batch_size`); --auto-scale-lr multiplies it by
 # (world size x batch) / 32 = 2. Each rank's DefaultSampler draws a disjoint half of
 # the (shuffled) training set; PseudoLabelHook all-gathers both halves so every rank
 # writes the same complete pseudo-label bank. On GPUs set
