@@ -1,4 +1,4 @@
-# The recommended config for your own frames + audio on a CPU (2 cores, about half an hour).
+# The recommended config for your own frames + audio on a CPU (timings: README, Results).
 #
 # Layout under data_root (set it here or with the ICL_AV_DATA_ROOT environment variable):
 #   frames/ID.jpg  (or frames/ID/*.jpg)   audio/ID.wav (any rate / channels)
@@ -14,7 +14,7 @@
 #
 # Model: ResNet18 visual tower from scratch at 96 px, its stride-8 stage as the map (12x12);
 # a ResNet10-T audio tower on 40-band log-mel (20 ms hop) of 3 s clips, the cheaper audio path
-# (the ResNet18 pair on 64-band 10 ms spectrograms spent 80 % of a step on audio).
+# (what a step costs per tower: configs/icl/README.md, "Real scenes").
 # ICL: round 1 (8 epochs) is the correspondence objective; each refresh clusters the clips'
 # embeddings into 32 kinds of sound and the maps become posteriors against those kinds
 # (model.map_mode='posterior'), which keeps silent objects out of the maps and the
@@ -77,7 +77,6 @@ val_cfg = None
 model = dict(
     data_preprocessor=dict(audio_frontend=dict(type='LogMelFrontend', sample_rate=audio_sample_rate, n_mels=40,
                                                hop_length=320)),
-    visual_backbone=dict(out_index=2),
     audio_backbone=dict(model_name='resnet10t'),
     map_mode='posterior',
     posterior_tau=0.03,

@@ -22,7 +22,6 @@ audio_seconds = 3.0
 audio_sample_rate = 16000
 batch_size = 64
 num_workers = 2
-max_epochs = 20
 iteration_epochs = [10, 5, 5]
 
 # Speed (docs/speed.md): both towers run under bf16 autocast (AMX / AVX512-BF16 on recent
@@ -43,9 +42,8 @@ train_dataloader = dict(batch_size=batch_size, drop_last=True, dataset=_data, **
 val_dataloader = dict(batch_size=batch_size, dataset=_data, **_loader)
 test_dataloader = dict(batch_size=batch_size, dataset=_data, **_loader)
 
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4, weight_decay=1e-4))
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=2)
-# The lr above is EZ-VSL's, for one process with 64 samples; --auto-scale-lr scales it linearly.
+train_cfg = dict(val_interval=2)  # 20 epochs and the cosine schedule: the schedule base's
+# The lr (the schedule base's) is EZ-VSL's, for one process with 64 samples; --auto-scale-lr scales it linearly.
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)
 
 custom_hooks = [

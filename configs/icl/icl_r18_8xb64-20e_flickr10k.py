@@ -11,8 +11,6 @@ _base_ = [
 model = dict(visual_backbone=dict(out_index=4, remove_last_stride=True, pretrained=True))
 
 train_dataloader = dict(batch_size=64, num_workers=8, pin_memory=True)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4, weight_decay=1e-4))
-auto_scale_lr = dict(base_batch_size=512)
 
 val_dataloader = None
 val_evaluator = None

@@ -14,13 +14,9 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(
-    visual_backbone=dict(out_index=4, remove_last_stride=True, pretrained=True),
-    data_preprocessor=dict(audio_frontend=dict(type='LogMelFrontend', sample_rate=16000, n_mels=64)))
+model = dict(visual_backbone=dict(out_index=4, remove_last_stride=True, pretrained=True))
 
 train_dataloader = dict(batch_size=64, num_workers=8, pin_memory=True)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4, weight_decay=1e-4))
-auto_scale_lr = dict(base_batch_size=512)
 
 val_dataloader = None
 val_evaluator = None

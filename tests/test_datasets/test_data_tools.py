@@ -61,7 +61,7 @@ def test_benchmark_prints_one_line_per_setting(tmp_path, av_media, repo_root, mo
 def test_benchmark_runs_a_full_config_in_a_fresh_interpreter(tmp_path, repo_root):
     """As users run it: a new process (no registry scope set by anything else), SynthAV from its cache."""
     import subprocess
-    config = os.path.join(repo_root, 'configs', 'icl', 'icl_r18_synthav.py')
+    config = os.path.join(repo_root, 'configs', 'icl', 'icl_r18_1xb32-9e_synthav64.py')
     result = subprocess.run([sys.executable, 'tools/analysis_tools/benchmark_data.py', config, '--num-samples', '4',
                              '--warmup', '1', '--workers', '0', '--cfg-options',
                              'train_dataloader.dataset.num_samples=6', 'train_dataloader.dataset.img_size=32'],

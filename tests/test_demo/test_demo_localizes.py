@@ -28,8 +28,9 @@ needs_pyav = pytest.mark.skipif(not HAS_PYAV, reason='PyAV (a test requirement) 
 
 IMG_SIZE = 64
 AUDIO_SECONDS = 0.5
-# The AVC baseline with the visual stride-8 stage (an 8×8 map at 64 px): unlike the
-# stride-16 default it learns to localise from scratch within a hundred-odd iterations.
+# The AVC baseline with the visual stride-8 stage (an 8×8 map at 64 px; the model base's, stated
+# here because the test depends on it): unlike stride 16 it learns to localise from scratch within
+# a hundred-odd iterations.
 LOCALIZER_CONFIG = """
 _base_ = [
     '{root}/configs/_base_/models/avc_r18.py',

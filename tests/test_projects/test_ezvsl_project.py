@@ -80,7 +80,7 @@ def test_object_prior_blend(repo_dir):
 
 
 def test_project_config_builds(load_project_config):
-    cfg = load_project_config('projects/ezvsl/configs/ezvsl_r18_1xb32-9e_synthav.py')
+    cfg = load_project_config('projects/ezvsl/configs/ezvsl_r18_1xb32-9e_synthav64.py')
     assert cfg.default_scope == 'icl_av'
     model = MODELS.build(cfg.model)
     assert type(model).__name__ == 'EZVSLLocalizer' and type(model.criterion).__name__ == 'EZVSLLoss'

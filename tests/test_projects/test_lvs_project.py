@@ -64,7 +64,7 @@ def test_custom_imports_registers_loss(tmp_path, repo_dir):
 
 
 def test_project_config_builds(load_project_config):
-    cfg = load_project_config('projects/lvs/configs/lvs_r18_1xb32-9e_synthav.py')
+    cfg = load_project_config('projects/lvs/configs/lvs_r18_1xb32-9e_synthav64.py')
     model = MODELS.build(cfg.model)
     assert type(model.criterion).__name__ == 'LVSLoss'
     assert (cfg.model.loss.pos_threshold, cfg.model.loss.neg_threshold) == (0.65, 0.4)

@@ -2,11 +2,11 @@
 import pytest
 
 PEERS = {
-    'projects/avc_baseline/configs/avc_r18_1xb32-9e_synthav.py': set(),
-    'projects/ezvsl/configs/ezvsl_r18_1xb32-9e_synthav.py': {'type', 'prior_alpha'},
-    'projects/lvs/configs/lvs_r18_1xb32-9e_synthav.py': set(),
+    'projects/avc_baseline/configs/avc_r18_1xb32-9e_synthav64.py': set(),
+    'projects/ezvsl/configs/ezvsl_r18_1xb32-9e_synthav64.py': {'type', 'prior_alpha'},
+    'projects/lvs/configs/lvs_r18_1xb32-9e_synthav64.py': set(),
 }
-ICL = 'configs/icl/icl_r18_synthav.py'
+ICL = 'configs/icl/icl_r18_1xb32-9e_synthav64.py'
 
 
 @pytest.mark.parametrize('peer', sorted(PEERS))

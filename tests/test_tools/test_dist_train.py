@@ -33,7 +33,7 @@ class RecordSamplesHook(Hook):
 '''
 
 TINY = """
-_base_ = ['{root}/configs/icl/icl_r18_2xb32-10e_synthav_dist.py']
+_base_ = ['{root}/configs/icl/icl_r18_2xb32-9e_synthav64_dist.py']
 custom_imports = dict(imports=['record_samples_hook'], allow_failed_imports=False)
 _data = dict(img_size=32, num_samples={n}, audio_seconds=0.5)
 train_dataloader = dict(batch_size={bs}, num_workers=0, persistent_workers=False, dataset=_data)

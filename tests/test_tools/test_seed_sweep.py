@@ -8,7 +8,7 @@ import pytest
 from script_modules import load_script
 
 TINY = """
-_base_ = ['{root}/configs/icl/icl_r18_synthav.py']
+_base_ = ['{root}/configs/icl/icl_r18_1xb32-9e_synthav64.py']
 _data = dict(img_size=32, num_samples=8, audio_seconds=0.5)
 train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, dataset=_data)
 val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, dataset=_data)
@@ -38,17 +38,37 @@ def test_table_reports_mean_and_sample_std(repo_root):
 
 @pytest.mark.slow
 def test_sweep_trains_tests_and_resumes(repo_root, tmp_path):
+    import torch
+    from mmengine.config import Config
+
     config = tmp_path / 'tiny.py'
     config.write_text(TINY.format(root=repo_root))
     cmd = [sys.executable, 'tools/analysis_tools/seed_sweep.py', str(config), '--seeds', '0', '1',
            '--work-dir', str(tmp_path / 'sweep'), '--epochs', '1', '2']
     first = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    tool = load_tool(repo_root)
     results = json.loads((tmp_path / 'sweep' / 'results.json').read_text())
     runs = results['tiny']
     assert [r['seed'] for r in runs] == [0, 1]
-    assert all(0.0 <= r['test']['loc/ciou@0.5'] <= 1.0 and sorted(map(int, r['val_curve'])) == [1, 2] for r in runs)
-    assert '| tiny | 2 |' in first.stdout
+    weights = []
+    for run in runs:
+        run_dir = tmp_path / 'sweep' / 'tiny' / f"seed{run['seed']}"
+        # Each seed trained with its own seed (the config the run dumped) ...
+        assert Config.fromfile(str(run_dir / 'tiny.py')).randomness.seed == run['seed']
+        # ... and the table's numbers are the ones its own test and training runs logged.
+        assert run['test'] == tool.test_metrics(str(run_dir / 'test'))
+        assert run['val_curve'] == {str(epoch): value for epoch, value in tool.val_curve(str(run_dir)).items()}
+        assert sorted(map(int, run['val_curve'])) == [1, 2]
+        # A perfect localiser bounds every score from above.
+        assert run['test']['loc/ciou@0.5'] <= run['test']['loc/perfect/ciou@0.5']
+        checkpoint = torch.load(tool.checkpoint_to_test(str(run_dir), 'last'), map_location='cpu', weights_only=False)
+        weights.append(checkpoint['state_dict'])
+    # Different seeds trained different models.
+    assert any(not torch.equal(weights[0][k], weights[1][k]) for k in weights[0] if weights[0][k].is_floating_point())
+    # The printed row is the mean ± std over the seeds.
+    ciou = [r['test']['loc/ciou@0.5'] for r in runs]
+    assert f'| tiny | 2 | {tool.mean_std(ciou)} |' in first.stdout
     # A second call reuses the finished runs instead of training again.
     again = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True)
     assert again.returncode == 0

@@ -8,7 +8,7 @@ import torch
 import icl_av  # noqa: F401  (allow-lists what MMEngine checkpoints hold for torch.load)
 
 SHRINK = """
-_base_ = ['{root}/configs/icl/icl_r18_synthav.py']
+_base_ = ['{root}/configs/icl/icl_r18_1xb32-9e_synthav64.py']
 _data = dict(img_size=32, num_samples=8, audio_seconds=0.5)
 train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, dataset=_data)
 val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False, dataset=_data)

@@ -28,6 +28,16 @@ def test_heatmap_to_size_normalises_and_handles_constants():
     assert not heatmap_to_size(torch.full((3, 3), 7.0), (5, 6)).any()
 
 
+def test_colorize_heatmap_is_rgb_with_the_colormaps_known_ends():
+    from icl_av.visualization.heatmap import colorize_heatmap
+    ends = colorize_heatmap(np.array([[0.0, 1.0]], dtype=np.float32))
+    assert ends.dtype == np.uint8 and ends.shape == (1, 2, 3)
+    # cv2's jet runs from dark blue to dark red; RGB order puts them at channel 2 and channel 0.
+    assert tuple(ends[0, 0]) == (0, 0, 128) and tuple(ends[0, 1]) == (128, 0, 0)
+    # viridis ends in yellow, RGB (253, 231, 37) in cv2's table.
+    assert tuple(colorize_heatmap(np.ones((1, 1), dtype=np.float32), 'viridis')[0, 0]) == (253, 231, 37)
+
+
 def test_overlay_blends_with_alpha():
     image = np.full((4, 4, 3), 100, dtype=np.uint8)
     heat = np.zeros((4, 4), dtype=np.float32)

@@ -54,6 +54,25 @@ def test_test_iter_saves_every_interval_th_sample(tmp_path, visualizer):
     assert saved == ['clip_0.png', 'clip_2.png', 'clip_4.png']
 
 
+def test_saved_picture_is_bgr_on_disk_with_jet_colours(tmp_path):
+    """The file holds jet's exact colours in BGR order: red (RGB 128, 0, 0) where the map peaks, blue where it is low.
+
+    A swapped channel order anywhere between the frame, the colormap and the file turns the peak blue.
+    """
+    import cv2
+    vis = AVLocalVisualizer.get_instance('test_hook_colour_order', alpha=1.0, min_display_size=0)
+    hook = AVVisualizationHook(enable=True, out_dir=str(tmp_path / 'pics'), draw_gt=False)
+    batch, outputs = make_batch(1)
+    peak_top_right = torch.zeros(4, 4)
+    peak_top_right[0, 3] = 1.0
+    outputs[0].pred_map = peak_top_right
+    hook.after_test_iter(fake_runner(tmp_path, vis), 0, batch, outputs)
+    written = cv2.imread(str(tmp_path / 'pics' / 'clip_0.png'), cv2.IMREAD_COLOR)
+    assert written.shape == (16, 16, 3)
+    assert tuple(written[0, 15]) == (0, 0, 128)  # BGR of jet(1.0) = dark red
+    assert tuple(written[15, 0]) == (128, 0, 0)  # BGR of jet(0.0) = dark blue
+
+
 def test_disabled_hook_draws_nothing_and_test_out_dir_alias(tmp_path, visualizer):
     hook = AVVisualizationHook(enable=False, test_out_dir=str(tmp_path / 'abs'))
     assert hook.out_dir == str(tmp_path / 'abs')

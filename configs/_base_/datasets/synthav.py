@@ -1,6 +1,6 @@
 # SynthAV: the built-in synthetic audio-visual benchmark, synthesised in memory
-# (icl_av.datasets.SynthAVDataset; no files needed). Sized for CPU training of a ResNet18
-# pair in minutes: 128 px frames, 1 s of 16 kHz mono audio.
+# (icl_av.datasets.SynthAVDataset; no files needed): 128 px frames and 1 s of 16 kHz mono
+# audio here; the default ICL config (icl_r18_1xb32-9e_synthav64.py) trains at 64 px.
 #
 # Render cache: each split is rendered once (in parallel, at the first build) into
 # `cache_dir` and then read memory-mapped, so epochs, validations and pseudo-label
@@ -69,24 +69,10 @@ val_dataloader = dict(
         cache_dir=cache_dir,
         test_mode=True,
         pipeline=test_pipeline))
+# The test loader is the val loader on the 'test' split (extended_ratio only matters for split='test_extended').
 test_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        split='test',
-        num_samples=num_test,
-        seed=seed,
-        img_size=img_size,
-        audio_seconds=audio_seconds,
-        audio_sample_rate=audio_sample_rate,
-        cache_dir=cache_dir,
-        extended_ratio=extended_ratio,
-        test_mode=True,
-        pipeline=test_pipeline))
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], split='test', num_samples=num_test, extended_ratio=extended_ratio))
 
 # The ground truth is the sounding object's box (VGG-SS style); gt_source='masks' scores
 # against the exact visible masks instead.

@@ -1,11 +1,10 @@
 # ICL with resnet18 towers (timm): the visual map, a max-pooled audio embedding, D=128.
 #
-# `visual_out_index` picks the visual stage: 3 is resnet18's stride-16 stage (256 channels),
-# an 8×8 map on 128 px SynthAV frames; use 4 (stride 32) plus `remove_last_stride=True`
-# for a 14×14 map on 224 px real frames. The head reads the channel count from the backbone.
-visual_out_index = 3
-embed_dims = 128
-
+# `visual_backbone.out_index` picks the visual stage. 2 is resnet18's stride-8 stage (128 channels):
+# an 8×8 map at 64 px, 12×12 at 96 px; the SynthAV and CPU configs train from scratch on small
+# frames, where the stride-16 stage sees the whole frame and does not learn to localize
+# (configs/icl/README.md, "The visual stage"). The 224 px configs use 4 (stride 32), with
+# `remove_last_stride=True` for a 14×14 map. The head reads the channel count from the backbone.
 model = dict(
     type='AVLocalizer',
     data_preprocessor=dict(
@@ -18,23 +17,23 @@ model = dict(
     visual_backbone=dict(
         type='TimmVisualBackbone',
         model_name='resnet18',
-        out_index=visual_out_index,
+        out_index=2,
         pretrained=False),  # a timm tag (e.g. 'a1_in1k') or a local .pth/.safetensors path
     audio_backbone=dict(type='TimmAudioEncoder', model_name='resnet18', pool='max', pretrained=False),
-    head=dict(type='AVSimilarityHead', embed_dims=embed_dims),
+    head=dict(type='AVSimilarityHead', embed_dims=128),
     loss=dict(
         type='ICLLoss',
         tau=0.07,
         fg_ratio=0.2,  # hard masks only
         bg_ratio=0.5,  # hard masks only
-        # Soft regions (foreground weights = the pseudo map, background = 1 - map): +7-9 points of
-        # val cIoU@0.5 over hard top/bottom fractions on every SynthAV seed (configs/icl/README.md).
+        # Soft regions (foreground weights = the pseudo map, background = 1 - map) beat hard
+        # top/bottom fractions on every SynthAV seed (figures: configs/icl/README.md).
         mask_mode='soft',
         intra_weight=1.0,
         inter_weight=1.0,
         avc_weight=1.0,
         # First-round objective: softmax-pooled maps, tau=0.03. From scratch on SynthAV, tau=0.07
         # took off too slowly and max pooling failed on some seeds (the argmax locks onto
-        # background); see the round-1 table in configs/icl/README.md.
+        # background); figures: the round-1 table in configs/icl/README.md.
         correspondence=dict(type='AVCorrespondenceLoss', tau=0.03, pool='softmax', pool_tau=0.1)),
     pseudo_label_bank=dict(type='PseudoLabelBank'))

@@ -1,3 +1,3 @@
-# Ablation: hard regions with a larger pseudo-foreground (top 40%) and the bottom 50% as background.
-_base_ = ['../icl_r18_synthav.py']
-model = dict(loss=dict(mask_mode='hard', fg_ratio=0.4, bg_ratio=0.5))
+# Deprecated alias of icl_r18_1xb32-9e_synthav64_hard-mask_fg40.py, the same config under the name schema
+# {algorithm}_{backbone}_{N}xb{B}-{E}e_{dataset}. Kept so that old commands keep working.
+_base_ = ['./icl_r18_1xb32-9e_synthav64_hard-mask_fg40.py']

@@ -1,3 +1,3 @@
-# Ablation: hard regions and no inter-frame relation term (audio clusters unused).
-_base_ = ['../icl_r18_synthav.py']
-model = dict(loss=dict(mask_mode='hard', fg_ratio=0.2, bg_ratio=0.5, inter_weight=0.0))
+# Deprecated alias of icl_r18_1xb32-9e_synthav64_hard-mask_no-inter.py, the same config under the name schema
+# {algorithm}_{backbone}_{N}xb{B}-{E}e_{dataset}. Kept so that old commands keep working.
+_base_ = ['./icl_r18_1xb32-9e_synthav64_hard-mask_no-inter.py']

@@ -1,7 +1,3 @@
-# Ablation: 20 audio clusters instead of 10 (SynthAV has 10 sound classes); soft regions as the default.
-_base_ = ['../icl_r18_synthav.py']
-custom_hooks = [
-    dict(type='EpochSeedHook'),
-    dict(type='PseudoLabelHook', iteration_epochs=[3, 3, 3], num_clusters=20, seed=0,
-         dataloader=dict(batch_size=64, persistent_workers=False, dataset=dict(pipeline=[dict(type='PackAVInputs')]))),
-]
+# Deprecated alias of icl_r18_1xb32-9e_synthav64_k20.py, the same config under the name schema
+# {algorithm}_{backbone}_{N}xb{B}-{E}e_{dataset}. Kept so that old commands keep working.
+_base_ = ['./icl_r18_1xb32-9e_synthav64_k20.py']

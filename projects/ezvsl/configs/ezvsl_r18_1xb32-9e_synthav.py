@@ -1,12 +1,3 @@
-# EZ-VSL on SynthAV: the ICL default's data, model and schedule with EZ-VSL's multiple-instance
-# contrastive loss and its object-guided prior at test time. Only the objective (and the prior)
-# differ from configs/icl/icl_r18_synthav.py.
-_base_ = ['../../../configs/icl/icl_r18_synthav.py']
-
-custom_imports = dict(imports=['projects.ezvsl.ezvsl'], allow_failed_imports=False)
-
-model = dict(
-    type='EZVSLLocalizer',
-    prior_alpha=0.4,  # 0 = the plain AV map; EZ-VSL blends in the object prior
-    loss=dict(_delete_=True, type='EZVSLLoss', tau=0.03))
-custom_hooks = [dict(type='EpochSeedHook')]  # no PseudoLabelHook: EZ-VSL has no pseudo-label rounds
+# Deprecated alias of ezvsl_r18_1xb32-9e_synthav64.py, the same config under the name schema
+# {algorithm}_{backbone}_{N}xb{B}-{E}e_{dataset}. Kept so that old commands keep working.
+_base_ = ['./ezvsl_r18_1xb32-9e_synthav64.py']

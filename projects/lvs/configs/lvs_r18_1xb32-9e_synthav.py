@@ -1,16 +1,3 @@
-# LVS on SynthAV: the ICL default's data, model and schedule with LVS's tri-map loss (hard
-# negatives from the frame's own background). Only the objective differs from
-# configs/icl/icl_r18_synthav.py.
-_base_ = ['../../../configs/icl/icl_r18_synthav.py']
-
-custom_imports = dict(imports=['projects.lvs.lvs'], allow_failed_imports=False)
-
-model = dict(
-    loss=dict(
-        _delete_=True,
-        type='LVSLoss',
-        pos_threshold=0.65,  # cosine above which a location is sounding
-        neg_threshold=0.4,  # cosine below which it is silent (hard negative)
-        sigmoid_tau=0.03,  # softness of both thresholds
-        tau=0.07))
-custom_hooks = [dict(type='EpochSeedHook')]  # no PseudoLabelHook: LVS has no pseudo-label rounds
+# Deprecated alias of lvs_r18_1xb32-9e_synthav64.py, the same config under the name schema
+# {algorithm}_{backbone}_{N}xb{B}-{E}e_{dataset}. Kept so that old commands keep working.
+_base_ = ['./lvs_r18_1xb32-9e_synthav64.py']

@@ -1,0 +1,84 @@
+"""Every config under configs/ and projects/*/configs loads, builds its model, and is named for what it runs.
+
+Names follow ``{algorithm}_{backbone}_{N}xb{B}-{E}e_{dataset}[_{variant}].py`` (README, Config names); a name
+that says 10 epochs where the config trains 9 fails here. Deprecated aliases (one-line configs kept under
+old names) must resolve to exactly the config they point at.
+"""
+import glob
+import os.path as osp
+import re
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from icl_av.registry import MODELS
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+                 + glob.glob(osp.join(REPO, 'projects', '*', 'configs', '*.py')))
+ALIAS_MARK = '# Deprecated alias of '
+NAME = re.compile(r'^(?P<algorithm>[a-z0-9-]+)_(?P<backbone>[a-z0-9-]+)_(?P<gpus>\d+)xb(?P<batch>\d+)-(?P<epochs>\d+)e'
+                  r'_(?P<dataset>[a-z0-9-]+)(?:_[a-z0-9-]+)*\.py$')
+
+
+def _is_alias(path):
+    with open(osp.join(REPO, path)) as f:
+        return f.read().startswith(ALIAS_MARK)
+
+
+ALIASES = [p for p in CONFIGS if _is_alias(p)]
+RUNNABLE = [p for p in CONFIGS if '_base_' not in p.split(osp.sep) and p not in ALIASES]
+MODEL_BASES = [p for p in CONFIGS if p.startswith(osp.join('configs', '_base_', 'models'))]
+
+
+@pytest.fixture
+def load(monkeypatch):
+    """Load a config as tools/train.py does: from the repository root, which is importable (projects.*)."""
+    monkeypatch.syspath_prepend(REPO)
+    monkeypatch.chdir(REPO)
+    return lambda path: Config.fromfile(osp.join(REPO, path))
+
+
+def test_the_configs_are_found():
+    assert 'configs/icl/icl_r18_1xb32-9e_synthav64.py' in RUNNABLE
+    assert 'configs/icl/icl_r18_synthav.py' in ALIASES
+    assert any(p.startswith('projects/') for p in RUNNABLE)
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_every_config_loads(load, path):
+    cfg = load(path)
+    if path in RUNNABLE:
+        assert cfg.default_scope == 'icl_av'
+        assert cfg.model.type and cfg.train_dataloader.dataset.type
+
+
+@pytest.mark.parametrize('path', RUNNABLE + MODEL_BASES)
+def test_every_config_builds_its_model(load, path):
+    model_cfg = load(path).model
+    # No downloads in tests: ImageNet weights are a load-time choice, not part of what is built.
+    for tower in ('visual_backbone', 'audio_backbone'):
+        model_cfg[tower]['pretrained'] = False
+    with DefaultScope.overwrite_default_scope('icl_av'):
+        model = MODELS.build(model_cfg)
+    assert sum(p.numel() for p in model.parameters()) > 0
+
+
+@pytest.mark.parametrize('path', [p for p in RUNNABLE if p.startswith(('configs/icl/', 'projects/'))])
+def test_the_name_says_what_the_config_runs(load, path):
+    match = NAME.match(osp.basename(path))
+    assert match, f'{path}: not named {{algorithm}}_{{backbone}}_{{N}}xb{{B}}-{{E}}e_{{dataset}}[_{{variant}}].py'
+    cfg = load(path)
+    assert cfg.train_dataloader.batch_size == int(match['batch']), f'{path}: batch size'
+    assert cfg.train_cfg.max_epochs == int(match['epochs']), f'{path}: epochs'
+    size = re.fullmatch(r'synthav(\d+)', match['dataset'])
+    if size:
+        assert cfg.train_dataloader.dataset.img_size == int(size[1]), f'{path}: frame size'
+
+
+@pytest.mark.parametrize('path', ALIASES)
+def test_deprecated_aliases_resolve_to_their_target(load, path):
+    cfg = load(path)
+    target = re.search(r"_base_ = \['\./([^']+)'\]", open(osp.join(REPO, path)).read())[1]
+    assert cfg.to_dict() == load(osp.join(osp.dirname(path), target)).to_dict()
