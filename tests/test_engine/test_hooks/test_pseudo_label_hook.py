@@ -437,3 +437,22 @@ def test_synthav_icl_run_resumed_across_a_refresh_is_bit_identical(tmp_path):
     assert full_state.keys() == resumed_state.keys()
     for name, value in full_state.items():
         assert torch.equal(value, resumed_state[name]), name
+
+
+# ---------------------------------------------------------------- sample_idx checked before training
+@pytest.mark.parametrize('loader_key', ['train_dataloader', 'test_dataloader'])
+def test_a_config_without_sample_idx_in_meta_keys_fails_before_epoch_1(tmp_path, tiny_config, loader_key):
+    """The training pipeline, or the test pipeline the refresh loader borrows, drops the bank's key."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(tiny_config)
+    cfg.work_dir = str(tmp_path)
+    cfg.custom_hooks = [dict(type='PseudoLabelHook', num_clusters=2, iteration_epochs=[1, 1])]
+    cfg.train_cfg.max_epochs = 2
+    cfg.merge_from_dict({f'{loader_key}.dataset.pipeline': [dict(type='PackAVInputs', meta_keys=('video_id', ))]})
+    runner = Runner.from_cfg(cfg)
+    steps = []
+    original = runner.model.train_step
+    runner.model.train_step = lambda *args, **kwargs: steps.append(1) or original(*args, **kwargs)
+    with pytest.raises(ValueError, match=r"meta_keys \['video_id'\] lack 'sample_idx'"):
+        runner.train()
+    assert steps == [] and runner.epoch == 0
