@@ -34,7 +34,7 @@ from icl_av.registry import HOOKS
 from icl_av.structures.map_normalization import FLAT_IS_BACKGROUND, min_max_normalize
 from icl_av.visualization.map_grid import pseudo_label_grid  # noqa: F401 (old import path)
 from ..pseudo_labels import (MAP_SOURCES, ExtractedPseudoLabels, check_keeps_sample_idx, evaluation_pipeline_of,
-                             extract_pseudo_labels, refresh_dataloader_cfg)
+                             extract_pseudo_labels, refresh_dataloader_cfg, refresh_statistics)
 
 
 def normalize_maps(maps: torch.Tensor) -> torch.Tensor:
@@ -272,7 +272,11 @@ class PseudoLabelHook(Hook):
         device = extracted.device
         map_change = localizer.update_pseudo_labels(extracted.sample_idx.to(device), extracted.maps.to(device),
                                                     clusters.to(device), valid=keep.to(device))
-        stats = self._statistics(extracted.maps, clusters.cpu(), keep, map_change, time.perf_counter() - start)
+        stats = dict(seconds=time.perf_counter() - start)
+        if self._last_epoch_seconds:
+            stats['time_ratio_to_epoch'] = stats['seconds'] / self._last_epoch_seconds
+        stats.update(refresh_statistics(extracted.maps, clusters, keep, self.num_clusters, self.fg_threshold,
+                                        map_change))
         self._log(runner, stats, completed_epochs)
         if self.save_pictures:
             self._save_pictures(runner, extracted.maps, completed_epochs or 0)
@@ -308,26 +312,6 @@ class PseudoLabelHook(Hook):
         return self._dataloader
 
     # ------------------------------------------------------------------ reporting
-    def _statistics(self, maps: torch.Tensor, clusters: torch.Tensor, keep: torch.Tensor,
-                    map_change: Optional[float], seconds: float) -> Dict[str, float]:
-        """Numbers logged per refresh."""
-        sizes = torch.bincount(clusters, minlength=self.num_clusters)
-        stats = dict(
-            seconds=seconds,
-            num_samples=float(maps.shape[0]),
-            cluster_size_min=float(sizes.min()),
-            cluster_size_max=float(sizes.max()),
-            clusters_empty=float((sizes == 0).sum()),
-            fg_area=float((maps >= self.fg_threshold).float().mean()),
-        )
-        if self._last_epoch_seconds:
-            stats['time_ratio_to_epoch'] = seconds / self._last_epoch_seconds
-        if map_change is not None:
-            stats['map_change'] = float(map_change)
-        stats['fg_threshold'] = self.fg_threshold
-        stats['kept'] = float(keep.float().mean())
-        return stats
-
     def _log(self, runner, stats: Dict[str, float], completed_epochs: Optional[int]) -> None:
         """One log line per refresh, and the numbers as visualizer scalars."""
         if completed_epochs:

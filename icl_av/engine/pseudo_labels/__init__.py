@@ -10,8 +10,10 @@ from .extraction import MAP_SOURCES, ExtractedPseudoLabels, extract_pseudo_label
 from .refresh_loader import (INHERITED_LOADER_KEYS, build_refresh_dataloader, evaluation_pipeline_of,
                              refresh_dataloader_cfg)
 from .sample_idx_check import check_keeps_sample_idx
+from .statistics import refresh_statistics
 
 __all__ = [
     'MAP_SOURCES', 'ExtractedPseudoLabels', 'extract_pseudo_labels', 'INHERITED_LOADER_KEYS',
-    'build_refresh_dataloader', 'evaluation_pipeline_of', 'refresh_dataloader_cfg', 'check_keeps_sample_idx'
+    'build_refresh_dataloader', 'evaluation_pipeline_of', 'refresh_dataloader_cfg', 'check_keeps_sample_idx',
+    'refresh_statistics'
 ]
