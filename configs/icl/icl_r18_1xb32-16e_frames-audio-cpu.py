@@ -97,10 +97,7 @@ custom_hooks = [
         type='PseudoLabelHook',
         iteration_epochs=iteration_epochs,
         num_clusters=32,
-        seed=0,
-        # Augmentation-free pass over the training set, read in the main process.
-        dataloader=dict(batch_size=64, num_workers=0, persistent_workers=False,
-                        dataset=dict(pipeline=test_pipeline))),
+        dataloader=dict(batch_size=64, num_workers=0)),  # speed only: the test pipeline is the default
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),

@@ -23,6 +23,5 @@ custom_hooks = [
         type='PseudoLabelHook',
         iteration_epochs=[10, 5, 5],
         num_clusters=50,
-        seed=0,
-        dataloader=dict(batch_size=128, dataset=dict(pipeline={{_base_.test_pipeline}}))),
+        dataloader=dict(batch_size=128)),
 ]

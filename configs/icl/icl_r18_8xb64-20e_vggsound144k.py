@@ -30,7 +30,6 @@ custom_hooks = [
         type='PseudoLabelHook',
         iteration_epochs=[10, 5, 5],
         num_clusters=300,
-        seed=0,
-        dataloader=dict(batch_size=128, dataset=dict(pipeline={{_base_.test_pipeline}}))),
+        dataloader=dict(batch_size=128)),
 ]
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3))

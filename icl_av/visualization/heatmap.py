@@ -11,6 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from icl_av.structures.map_normalization import FLAT_IS_BACKGROUND, min_max_normalize
+
 COLORMAPS = {
     'jet': cv2.COLORMAP_JET,
     'turbo': cv2.COLORMAP_TURBO,
@@ -43,10 +45,7 @@ def heatmap_to_size(pred_map, size: Tuple[int, int]) -> np.ndarray:
         return np.zeros((height, width), dtype=np.float32)
     if tuple(pred.shape) != (height, width):
         pred = F.interpolate(pred[None, None], size=(height, width), mode='bilinear', align_corners=False)[0, 0]
-    low, high = pred.min(), pred.max()
-    if high == low:
-        return np.zeros((height, width), dtype=np.float32)
-    return ((pred - low) / (high - low)).clamp_(0, 1).numpy().astype(np.float32)
+    return min_max_normalize(pred, flat_value=FLAT_IS_BACKGROUND).numpy().astype(np.float32)
 
 
 def colorize_heatmap(heatmap: np.ndarray, colormap: str = 'jet') -> np.ndarray:

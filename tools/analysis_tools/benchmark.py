@@ -28,7 +28,6 @@ import resource
 import statistics
 import sys
 import time
-from types import SimpleNamespace
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # run from a checkout
 
@@ -107,30 +106,20 @@ def build_loader(cfg, split: str, batch_size, num_workers):
 
 
 def build_refresh_loader(cfg, batch_size, num_workers):
-    """The pseudo-label refresh's own loader, built exactly as ``PseudoLabelHook`` builds it.
+    """The pseudo-label refresh's own loader, built as ``PseudoLabelHook`` builds it.
 
-    Uses the config's ``PseudoLabelHook`` (from ``custom_hooks``); without one, the
-    training dataset with the test dataloader's pipeline, as a hook with no loader
-    config of its own would read it.
+    The training dataset with the config's test pipeline, merged with the loader
+    settings of the config's ``PseudoLabelHook`` (from ``custom_hooks``) when it has one
+    (``icl_av.engine.pseudo_labels.build_refresh_dataloader``).
     """
-    from mmengine.logging import MMLogger
-    from mmengine.runner import Runner
-
-    from icl_av.registry import HOOKS
+    from icl_av.engine.pseudo_labels import build_refresh_dataloader, evaluation_pipeline_of
     from icl_av.utils import UserInputError
     if not cfg.get('train_dataloader'):
         raise UserInputError('config has no train_dataloader: the pseudo-label refresh runs over the training set')
-    hook_cfg = next((dict(h) for h in cfg.get('custom_hooks') or [] if h.get('type') == 'PseudoLabelHook'), None)
-    if hook_cfg is None:
-        pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get('pipeline')
-        hook_cfg = dict(type='PseudoLabelHook', num_clusters=2, interval=1,
-                        dataloader=dict(dataset=dict(pipeline=pipeline)))
-    hook = HOOKS.build(hook_cfg)
-    hook.dataloader_cfg = _loader_cfg(dict(hook.dataloader_cfg or {}), batch_size, num_workers)
+    hook_cfg = next((dict(h) for h in cfg.get('custom_hooks') or [] if h.get('type') == 'PseudoLabelHook'), {})
+    overrides = _loader_cfg(dict(hook_cfg.get('dataloader') or {}), batch_size, num_workers)
     train_cfg = _loader_cfg(cfg.train_dataloader, None, num_workers)
-    runner = SimpleNamespace(cfg=dict(train_dataloader=train_cfg), logger=MMLogger.get_current_instance(), seed=0,
-                             build_dataloader=lambda loader, seed: Runner.build_dataloader(loader, seed=seed))
-    return hook._build_dataloader(runner)
+    return build_refresh_dataloader(train_cfg, overrides, evaluation_pipeline_of(cfg), seed=0)
 
 
 def cycle(loader):

@@ -52,8 +52,9 @@ class LocalizationMetric(BaseMetric):
     After :meth:`compute_metrics`, ``self.per_sample_results`` holds one dict per sample
     (``video_id``, ``sample_idx``, ``ciou``, ``confidence``, ``is_sounding``, the baselines'
     cIoUs and, with ``save_pred_rle``, the binary prediction as COCO RLE ``pred_rle``),
-    sorted by ``sample_idx``; ``out_file`` also writes them with the metrics (JSON, or pickle
-    for ``.pkl``).
+    sorted by ``sample_idx`` when every sample carries one (the metrics do not depend on the
+    order; the records' order does, so a missing ``sample_idx`` leaves them in arrival order and
+    logs a warning); ``out_file`` also writes them with the metrics (JSON, or pickle for ``.pkl``).
 
     Args:
         preset (str): Protocol preset (``'lvs'`` default, ``'adaptive'``, ``'native'``).
@@ -164,6 +165,9 @@ class LocalizationMetric(BaseMetric):
         logger = MMLogger.get_current_instance()
         if all(r['sample_idx'] is not None for r in results):
             results = sorted(results, key=lambda r: r['sample_idx'])
+        else:
+            logger.warning('LocalizationMetric: some samples carry no sample_idx (PackAVInputs meta_keys), so the '
+                           'per-sample records stay in arrival order, which depends on the ranks and batches')
         self.per_sample_results = list(results)
 
         if self.extended:

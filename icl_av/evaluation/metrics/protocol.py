@@ -29,6 +29,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from icl_av.structures.map_normalization import FLAT_IS_EVERYWHERE, min_max_normalize
+
 #: Upsampling modes: name -> (torch mode, align_corners).
 UPSAMPLE_MODES: Dict[str, Tuple[str, Optional[bool]]] = {
     'bilinear': ('bilinear', False),
@@ -254,11 +256,8 @@ def is_constant(values: torch.Tensor) -> bool:
 
 
 def normalize_map(values: torch.Tensor) -> torch.Tensor:
-    """Min-max normalise a map to [0, 1]; a constant map becomes all ones (no division by zero)."""
-    low, high = values.min(), values.max()
-    if high == low:
-        return torch.ones_like(values)
-    return (values - low) / (high - low)
+    """Min-max normalise a map to [0, 1]; a constant map becomes all ones (the protocol's convention)."""
+    return min_max_normalize(values, flat_value=FLAT_IS_EVERYWHERE)
 
 
 def threshold_value(normalized: torch.Tensor, threshold: Union[str, float], gt_area: int = 0) -> float:

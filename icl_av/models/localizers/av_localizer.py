@@ -322,10 +322,14 @@ class AVLocalizer(BaseModel):
     # ------------------------------------------------------------ pseudo-labels
     @torch.no_grad()
     def update_pseudo_labels(self, sample_idx: torch.Tensor, maps: torch.Tensor, clusters: torch.Tensor,
-                             valid: Optional[torch.Tensor] = None) -> None:
+                             valid: Optional[torch.Tensor] = None) -> Optional[float]:
         """Store a round of pseudo-labels (maps ``N×h×w`` in [0, 1], clusters ``N``) for ``sample_idx``.
 
         ``valid`` (``N`` bool, optional) marks the samples whose labels may be trained on;
         the others fall back to the loss's correspondence objective.
+
+        Returns:
+            float | None: How much the maps changed since the previous round
+            (see :meth:`PseudoLabelBank.update`).
         """
-        self.pseudo_label_bank.update(sample_idx, maps, clusters, valid=valid)
+        return self.pseudo_label_bank.update(sample_idx, maps, clusters, valid=valid)

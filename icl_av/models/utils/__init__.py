@@ -1,2 +1,2 @@
-from .kmeans import KMEANS_METRICS, kmeans
+from .kmeans import KMEANS_METRICS, kmeans, kmeans_on_rank0
 from .pseudo_label_bank import PseudoLabelBank

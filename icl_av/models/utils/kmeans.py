@@ -6,12 +6,14 @@ clustering must be reproducible (a resumed run and every rank must get the same 
 so everything random goes through one seeded ``torch.Generator`` and every reduction is
 written so that its result does not depend on thread scheduling: per-cluster sums are
 one-hot matrix products in fixed-size chunks (``index_add_`` uses float atomics on GPUs),
-and ties are broken by the lowest index.
+and ties are broken by the lowest index. :func:`kmeans_on_rank0` is the distributed
+form: one rank clusters, every rank receives the result.
 """
 from typing import Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.dist import broadcast, get_rank
 
 #: Metrics understood by :func:`kmeans`.
 KMEANS_METRICS = ('euclidean', 'cosine')
@@ -74,6 +76,35 @@ def kmeans(x: torch.Tensor,
         labels, centroids = new_labels, new_centroids
         if unchanged or shift.item() <= tol:
             break
+    return labels, centroids
+
+
+def kmeans_on_rank0(x: torch.Tensor, k: int, **kwargs) -> Tuple[torch.Tensor, torch.Tensor]:
+    """:func:`kmeans` computed on rank 0 and broadcast, so every rank holds the same clusters.
+
+    Floating-point reductions may differ between devices and thread counts, so letting
+    every rank cluster its own copy of the points could give ranks different labels;
+    one rank deciding makes them identical by construction. Without a process group it
+    is plain :func:`kmeans`.
+
+    Args:
+        x (Tensor): ``N×D`` points, the same on every rank (on the device the
+            collective backend expects, e.g. CUDA for NCCL).
+        k (int): Number of clusters.
+        **kwargs: ``num_iters``, ``seed``, ``tol``, ``metric`` of :func:`kmeans`.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``labels`` (LongTensor ``N``) and ``centroids``
+        (``k×D`` in ``x``'s dtype), identical on every rank.
+    """
+    if get_rank() == 0:
+        labels, centroids = kmeans(x, k, **kwargs)
+        centroids = centroids.to(x.dtype)
+    else:
+        labels = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
+        centroids = x.new_zeros(k, x.shape[1])
+    broadcast(labels, src=0)
+    broadcast(centroids, src=0)
     return labels, centroids
 
 

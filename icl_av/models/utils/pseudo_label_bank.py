@@ -6,7 +6,10 @@ are identical on every rank as long as every rank writes the same values (the
 ``PseudoLabelHook`` gathers before writing).
 
 Maps are stored at feature resolution as ``uint8`` (value × 255): 144k frames of
-14×14 take about 28 MB.
+14×14 take about 28 MB. The bank alone owns that format: writers hand it float maps in
+``[0, 1]`` (:meth:`PseudoLabelBank.update`), readers get float maps back
+(:meth:`PseudoLabelBank.gather`), and :meth:`PseudoLabelBank.quantize` /
+:meth:`PseudoLabelBank.dequantize` are the only conversions.
 """
 from typing import Dict, Optional, Sequence, Union
 
@@ -69,9 +72,19 @@ class PseudoLabelBank(nn.Module):
         self.clusters = torch.full((rows,), -1, dtype=torch.long, device=device)
         self.valid = torch.zeros(rows, dtype=torch.bool, device=device)
 
+    @staticmethod
+    def quantize(maps: torch.Tensor) -> torch.Tensor:
+        """The stored form of float maps in ``[0, 1]``: ``round(255·m)`` as uint8 (NaN -> 0, clamped)."""
+        return (torch.nan_to_num(maps.float(), nan=0.0).clamp(0, 1) * 255).round().to(torch.uint8)
+
+    @staticmethod
+    def dequantize(stored: torch.Tensor) -> torch.Tensor:
+        """Float32 maps in ``[0, 1]`` from their stored uint8 form (inverse of :meth:`quantize`)."""
+        return stored.float() / 255.0
+
     @torch.no_grad()
     def update(self, sample_idx: Union[torch.Tensor, Sequence[int]], maps: torch.Tensor,
-               clusters: torch.Tensor, valid: Optional[torch.Tensor] = None) -> None:
+               clusters: torch.Tensor, valid: Optional[torch.Tensor] = None) -> Optional[float]:
         """Write one round of pseudo-labels and start the next round.
 
         Samples not written this round become invalid (their labels would be one
@@ -83,6 +96,13 @@ class PseudoLabelBank(nn.Module):
             clusters (LongTensor): ``N`` audio cluster ids.
             valid (BoolTensor, optional): ``N`` flags; False marks a sample whose label
                 must not be trained on (e.g. an uninformative map). Default: all True.
+
+        Returns:
+            float | None: How much the maps changed: the mean absolute difference (in
+            ``[0, 1]`` units, as stored) between each written map and the one it replaces,
+            averaged over the written samples that held a valid label before. ``None``
+            on the first round, when the map size changed, or when no written sample
+            held a valid label.
         """
         device = self.maps.device
         idx = torch.as_tensor(sample_idx, dtype=torch.long, device=device).flatten()
@@ -95,6 +115,7 @@ class PseudoLabelBank(nn.Module):
             raise ValueError(f'PseudoLabelBank.update: negative sample_idx {int(idx.min())}')
         needed = max(int(idx.max()) + 1 if idx.numel() else 0, self.num_samples or 0)
         h, w = maps.shape[1:]
+        previous = self._valid_rows(idx) if self.ready and self.map_size == (h, w) else None
         if self.map_size != (h, w) or len(self) < needed:
             self._allocate(max(needed, len(self)), h, w)
         finite = torch.isfinite(maps).flatten(1).all(dim=1)
@@ -103,12 +124,27 @@ class PseudoLabelBank(nn.Module):
             if valid.numel() != idx.numel():
                 raise ValueError(f'PseudoLabelBank.update: valid has {valid.numel()} flags for {idx.numel()} samples')
             finite &= valid
-        stored = (torch.nan_to_num(maps, nan=0.0).clamp(0, 1) * 255).round().to(torch.uint8)
+        stored = self.quantize(maps)
         self.valid.zero_()
         self.maps[idx] = stored
         self.clusters[idx] = clusters
         self.valid[idx] = finite
         self.round += 1
+        return self._mean_change(previous, stored)
+
+    def _valid_rows(self, idx: torch.Tensor) -> Optional[Dict[str, torch.Tensor]]:
+        """The stored maps of ``idx`` and which of them held a valid label (before an update)."""
+        inside = idx < len(self)
+        safe = torch.where(inside, idx, torch.zeros_like(idx))
+        return dict(maps=self.maps[safe].clone(), valid=self.valid[safe] & inside)
+
+    def _mean_change(self, previous: Optional[Dict[str, torch.Tensor]], stored: torch.Tensor) -> Optional[float]:
+        """Mean |new - old| of the rows that held a valid label (see :meth:`update`)."""
+        if previous is None or not bool(previous['valid'].any()):
+            return None
+        keep = previous['valid']
+        change = (self.dequantize(stored[keep]) - self.dequantize(previous['maps'][keep])).abs()
+        return float(change.flatten(1).mean(1).mean())
 
     @torch.no_grad()
     def set_prototypes(self, prototypes: torch.Tensor) -> None:
@@ -134,7 +170,7 @@ class PseudoLabelBank(nn.Module):
         idx = torch.as_tensor(sample_idx, dtype=torch.long, device=self.maps.device).flatten()
         inside = (idx >= 0) & (idx < len(self))
         safe = torch.where(inside, idx, torch.zeros_like(idx))
-        return dict(maps=self.maps[safe].float() / 255.0,
+        return dict(maps=self.dequantize(self.maps[safe]),
                     clusters=self.clusters[safe],
                     valid=self.valid[safe] & inside)
 

@@ -10,14 +10,12 @@ import torch
 
 from icl_av.models.localizers import AVLocalizer
 from icl_av.registry import MODELS
+from icl_av.structures.map_normalization import FLAT_IS_BACKGROUND, min_max_normalize
 
 
-def minmax_per_map(maps: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """Rescale each ``h×w`` map of a ``B×h×w`` batch to ``[0, 1]``."""
-    flat = maps.flatten(1)
-    low = flat.amin(dim=1)[:, None, None]
-    high = flat.amax(dim=1)[:, None, None]
-    return (maps - low) / (high - low).clamp_min(eps)
+def minmax_per_map(maps: torch.Tensor) -> torch.Tensor:
+    """Rescale each ``h×w`` map of a ``B×h×w`` batch to ``[0, 1]``; a flat map adds nothing (zeros)."""
+    return min_max_normalize(maps, flat_value=FLAT_IS_BACKGROUND)
 
 
 @MODELS.register_module()

@@ -17,7 +17,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.runner import Runner
 
 from icl_av.engine.hooks import PseudoLabelHook
-from icl_av.engine.hooks.pseudo_label_hook import normalize_maps, pseudo_label_grid
+from icl_av.engine.hooks.pseudo_label_hook import normalize_maps
 from icl_av.models.utils import kmeans
 from icl_av.registry import DATASETS, MODELS
 
@@ -119,7 +119,7 @@ def record_test_step(model):
     return received
 
 
-def expected_tables(received, num_clusters, seed, map_dtype='uint8'):
+def expected_tables(received, num_clusters, seed):
     """Independent reference: per-index maps min-max normalised, k-means of the embeddings."""
     by_index = {}
     for index, pred_map, embedding in received:
@@ -129,8 +129,7 @@ def expected_tables(received, num_clusters, seed, map_dtype='uint8'):
     for index in indices:
         raw = by_index[index][0].double()
         normalised = ((raw - raw.min()) / (raw.max() - raw.min())).float()
-        if map_dtype == 'uint8':
-            normalised = torch.round(normalised * 255) / 255
+        normalised = torch.round(normalised * 255) / 255  # the bank stores uint8
         maps.append(normalised)
     embeddings = torch.stack([by_index[index][1].float() for index in indices])
     clusters, _ = kmeans(embeddings, num_clusters, seed=seed, metric='cosine')
@@ -185,7 +184,6 @@ def test_refresh_epochs_follow_iteration_lengths_or_interval():
     (dict(iteration_epochs=[2, 0]), 'positive ints'),
     (dict(iteration_epochs=[]), 'positive ints'),
     (dict(interval=0), 'interval'),
-    (dict(interval=1, map_dtype='int8'), 'map_dtype'),
     (dict(interval=1, kmeans_metric='l1'), 'kmeans_metric'),
     (dict(interval=1, num_clusters=0), 'num_clusters'),
 ])
@@ -196,19 +194,19 @@ def test_invalid_configs_name_the_key(kwargs, message):
         PseudoLabelHook(**arguments)
 
 
-def test_pseudo_label_grid_tiles_maps_in_rgb():
-    grid = pseudo_label_grid(torch.rand(5, 4, 4), cell_size=8)
-    assert grid.dtype == np.uint8 and grid.shape == (2 * 8 + 2, 3 * 8 + 4, 3)
+def test_map_dtype_is_deprecated_and_ignored():
+    with pytest.warns(DeprecationWarning, match='map_dtype'):
+        PseudoLabelHook(num_clusters=2, interval=1, map_dtype='float16')
 
 
 # ---------------------------------------------------------------- refresh on the real model
-@pytest.mark.parametrize('loader, map_dtype', [
-    (dict(batch_size=3), 'uint8'),  # no shuffling, last batch short
-    (dict(batch_size=4, sampler=dict(type='DefaultSampler', shuffle=True)), 'float32'),  # shard order differs
+@pytest.mark.parametrize('loader', [
+    dict(batch_size=3),  # no shuffling, last batch short
+    dict(batch_size=4, sampler=dict(type='DefaultSampler', shuffle=True)),  # shard order differs
 ])
-def test_refresh_writes_the_direct_computation_in_index_order(tmp_path, loader, map_dtype):
+def test_refresh_writes_the_direct_computation_in_index_order(tmp_path, loader):
     loader = dict(loader, dataset=dict(pipeline=TEST_PIPELINE))
-    runner = make_runner(tmp_path, hook_cfg(dataloader=loader, map_dtype=map_dtype, seed=7))
+    runner = make_runner(tmp_path, hook_cfg(dataloader=loader, seed=7))
     localizer = runner.model
     received = record_test_step(localizer)
     assert not localizer.pseudo_label_bank.ready
@@ -229,12 +227,11 @@ def test_refresh_writes_the_direct_computation_in_index_order(tmp_path, loader, 
     torch.testing.assert_close(torch.stack([e for _, _, e in received_sorted]), direct_embeddings,
                                atol=1e-5, rtol=0)
 
-    indices, maps, clusters = expected_tables(received, NUM_CLUSTERS, seed=7, map_dtype=map_dtype)
+    indices, maps, clusters = expected_tables(received, NUM_CLUSTERS, seed=7)
     bank = localizer.pseudo_label_bank
     assert bank.ready and int(bank.round) == 1 and bank.valid.all() and len(bank) == NUM_SAMPLES
     stored = bank.gather(indices)
-    torch.testing.assert_close(stored['maps'], maps, atol=1 / 255 + 1e-6 if map_dtype != 'uint8' else 1e-6,
-                               rtol=0)
+    torch.testing.assert_close(stored['maps'], maps, atol=1e-6, rtol=0)
     assert torch.equal(stored['clusters'], clusters)
     assert stats['num_samples'] == NUM_SAMPLES
     assert stats['cluster_size_min'] >= 1 and stats['clusters_empty'] == 0
@@ -263,22 +260,30 @@ def test_second_refresh_logs_the_change_of_the_maps(tmp_path, monkeypatch):
         assert part in lines[2], part
 
 
-def test_default_loader_reuses_the_training_loader_settings(tmp_path):
-    runner = make_runner(tmp_path, hook_cfg(dataloader=dict(dataset=dict(pipeline=TEST_PIPELINE))), batch_size=5)
-    hook = hook_of(runner)
-    loader = hook._build_dataloader(runner)
-    assert loader.batch_size == 5
-    assert not loader.sampler.shuffle  # DefaultSampler(shuffle=False): each rank its shard, in order
-    assert [type(t).__name__ for t in loader.dataset.pipeline.transforms] == ['PackAVInputs']
+def test_default_refresh_loader_reads_the_training_set_with_the_test_pipeline(tmp_path):
+    """No ``dataloader`` in the hook config: the test loader's pipeline (no flip), the training loader's batch."""
+    test_loader = dict(dataset=dict(type='PseudoLabelToyAVDataset', num_samples=2, pipeline=TEST_PIPELINE),
+                       sampler=dict(type='DefaultSampler', shuffle=False), batch_size=1, num_workers=0)
+    runner = make_runner(tmp_path, hook_cfg(dataloader=None), batch_size=5, test_dataloader=test_loader,
+                         test_cfg=dict(), test_evaluator=dict(type='LocalizationMetric'))
+    received = record_test_step(runner.model)
+    batch_sizes = []
+    original = runner.model.test_step
+    runner.model.test_step = lambda data: batch_sizes.append(len(data['data_samples'])) or original(data)
+    hook_of(runner).refresh(runner)
+    received = list(received)  # freeze: the direct computation below calls test_step too
+    assert batch_sizes == [5, 5]  # the training loader's batch size, every sample once
+    direct_maps, _ = direct_predictions(runner.model)
+    torch.testing.assert_close(torch.stack([m for _, m, _ in sorted(received, key=lambda r: r[0])]), direct_maps,
+                               atol=1e-5, rtol=0)
 
 
-def test_missing_pipeline_falls_back_to_the_training_one_with_a_warning(tmp_path, monkeypatch):
+def test_without_any_test_pipeline_the_training_one_is_used_with_a_warning(tmp_path, monkeypatch):
     runner = make_runner(tmp_path, hook_cfg(dataloader=None))
     warnings = []
     monkeypatch.setattr(runner.logger, 'warning', warnings.append)
-    loader = hook_of(runner)._build_dataloader(runner)
+    hook_of(runner).refresh(runner)
     assert len(warnings) == 1 and 'training* pipeline' in warnings[0]
-    assert [type(t).__name__ for t in loader.dataset.pipeline.transforms] == ['RandomFlip', 'PackAVInputs']
 
 
 def test_complete_dataset_config_is_used_as_given(tmp_path):
@@ -432,3 +437,22 @@ def test_synthav_icl_run_resumed_across_a_refresh_is_bit_identical(tmp_path):
     assert full_state.keys() == resumed_state.keys()
     for name, value in full_state.items():
         assert torch.equal(value, resumed_state[name]), name
+
+
+# ---------------------------------------------------------------- sample_idx checked before training
+@pytest.mark.parametrize('loader_key', ['train_dataloader', 'test_dataloader'])
+def test_a_config_without_sample_idx_in_meta_keys_fails_before_epoch_1(tmp_path, tiny_config, loader_key):
+    """The training pipeline, or the test pipeline the refresh loader borrows, drops the bank's key."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(tiny_config)
+    cfg.work_dir = str(tmp_path)
+    cfg.custom_hooks = [dict(type='PseudoLabelHook', num_clusters=2, iteration_epochs=[1, 1])]
+    cfg.train_cfg.max_epochs = 2
+    cfg.merge_from_dict({f'{loader_key}.dataset.pipeline': [dict(type='PackAVInputs', meta_keys=('video_id', ))]})
+    runner = Runner.from_cfg(cfg)
+    steps = []
+    original = runner.model.train_step
+    runner.model.train_step = lambda *args, **kwargs: steps.append(1) or original(*args, **kwargs)
+    with pytest.raises(ValueError, match=r"meta_keys \['video_id'\] lack 'sample_idx'"):
+        runner.train()
+    assert steps == [] and runner.epoch == 0

@@ -43,13 +43,46 @@ def test_predict_without_data_samples(tiny_localizer_cfg, tiny_batch):
     assert len(samples) == 4 and samples[0].pred_map.shape == (4, 4)
 
 
-def test_loss_reads_pseudo_labels_after_update(tiny_localizer_cfg, tiny_batch):
-    model = MODELS.build(tiny_localizer_cfg)
-    data = _preprocessed(model, tiny_batch, True)
-    model.update_pseudo_labels(torch.arange(4), torch.rand(4, 4, 4), torch.tensor([0, 0, 1, 1]))
-    losses = model(**data, mode='loss')
+def test_icl_losses_come_from_each_samples_own_bank_row(tiny_localizer_cfg, batch_factory):
+    """Bank rows are found by ``sample_idx``, not by batch position: a permuted batch gives the same losses.
+
+    The batch holds rows 6, 1, 3, 4 of an 8-row bank, so a model that read rows by
+    position (or ignored ``sample_idx``) would train on other samples' labels.
+    """
+    model = MODELS.build(tiny_localizer_cfg).eval()  # fixed batch-norm statistics: per-sample features
+    generator = torch.Generator().manual_seed(0)
+    maps = torch.randint(0, 256, (8, 4, 4), generator=generator).float() / 255  # exact in the uint8 bank
+    clusters = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    model.update_pseudo_labels(torch.arange(8), maps, clusters)
+    rows = [6, 1, 3, 4]
+    batch = batch_factory(batch_size=4)
+    for sample, row in zip(batch['data_samples'], rows):
+        sample.set_metainfo(dict(sample_idx=row))
+
+    def losses_and_reference(batch, rows):
+        data = _preprocessed(model, batch)
+        with torch.no_grad():
+            losses = model(**data, mode='loss')
+            feats = model.extract_feat(data['inputs'])
+            sim = model.head.similarity(feats['visual'], feats['audio'])
+            reference = model.criterion(sim, pseudo_labels=dict(maps=maps[rows], clusters=clusters[rows],
+                                                                valid=torch.ones(len(rows), dtype=torch.bool)))
+        return losses, reference
+
+    losses, reference = losses_and_reference(batch, rows)
     assert set(losses) == {'loss_intra', 'loss_inter', 'loss_avc'}
-    assert all(torch.isfinite(v) for v in losses.values())
+    for name, value in reference.items():
+        torch.testing.assert_close(losses[name], value)
+
+    order = [2, 0, 3, 1]
+    permuted = dict(inputs={key: [values[i] for i in order] for key, values in batch['inputs'].items()},
+                    data_samples=[batch['data_samples'][i] for i in order])
+    permuted_losses, permuted_reference = losses_and_reference(permuted, [rows[i] for i in order])
+    for name, value in losses.items():
+        torch.testing.assert_close(permuted_losses[name], value)  # the loss is a mean over the batch
+        torch.testing.assert_close(permuted_losses[name], permuted_reference[name])
+    _, by_position = losses_and_reference(permuted, list(range(4)))  # what a model ignoring sample_idx reads
+    assert not torch.allclose(by_position['loss_intra'], permuted_losses['loss_intra'])
 
 
 def test_pseudo_maps_follow_flip_and_resolution(tiny_localizer_cfg, batch_factory):

@@ -133,3 +133,21 @@ def test_runs_on_the_points_device_and_is_deterministic_there():
     assert labels.is_cuda and centroids.is_cuda
     assert adjusted_rand_index(labels.cpu(), truth) == pytest.approx(1.0)
     assert torch.equal(labels, kmeans(points.cuda(), 4, seed=5)[0])
+
+
+def test_kmeans_on_rank0_is_kmeans_without_a_group_and_only_rank0_clusters(monkeypatch):
+    import importlib
+    kmeans_module = importlib.import_module('icl_av.models.utils.kmeans')  # the package exports the function
+    from icl_av.models.utils import kmeans_on_rank0
+    points = torch.randn(20, 3, generator=torch.Generator().manual_seed(0))
+    labels, centroids = kmeans_on_rank0(points, 3, seed=5, metric='cosine')
+    expected_labels, expected_centroids = kmeans(points, 3, seed=5, metric='cosine')
+    assert torch.equal(labels, expected_labels) and torch.equal(centroids, expected_centroids)
+
+    # On another rank nothing is clustered: the result is what rank 0 broadcasts.
+    sent = {torch.long: expected_labels, torch.float32: expected_centroids}
+    monkeypatch.setattr(kmeans_module, 'get_rank', lambda: 1)
+    monkeypatch.setattr(kmeans_module, 'kmeans', lambda *args, **kwargs: pytest.fail('clustered off rank 0'))
+    monkeypatch.setattr(kmeans_module, 'broadcast', lambda tensor, src: tensor.copy_(sent[tensor.dtype]))
+    labels, centroids = kmeans_on_rank0(points, 3, seed=5, metric='cosine')
+    assert torch.equal(labels, expected_labels) and torch.equal(centroids, expected_centroids)

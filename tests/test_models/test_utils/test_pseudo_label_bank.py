@@ -97,3 +97,28 @@ def test_prototypes_are_stored_saved_and_absent_from_old_checkpoints():
     assert older.prototypes.numel() == 0
     with pytest.raises(ValueError, match='finite K×D'):
         bank.set_prototypes(torch.tensor([[float('nan')]]))
+
+
+def test_update_returns_how_much_the_maps_changed():
+    bank = PseudoLabelBank()
+    clusters = torch.zeros(4, dtype=torch.long)
+    assert bank.update([0, 1, 2, 3], torch.rand(4, 2, 2), clusters) is None  # nothing to compare with
+    before = bank.dequantize(bank.maps.clone())
+    change = bank.update([0, 1, 2, 3], torch.rand(4, 2, 2), clusters, valid=torch.tensor([True, True, False, True]))
+    after = bank.dequantize(bank.maps)
+    # The mean |new - old| of the stored maps over the rows that held a valid label (all four).
+    assert change == pytest.approx(float((after - before).abs().mean()), abs=1e-7) and change > 0
+    # Row 2 was written invalid: a round writing only it has no valid label to compare with ...
+    assert bank.update([2], torch.rand(1, 2, 2), clusters[:1]) is None
+    # ... and the same maps again change nothing.
+    assert bank.update([2], bank.dequantize(bank.maps[[2]]), clusters[:1]) == 0.0
+    # A new map size starts over.
+    assert bank.update([0], torch.rand(1, 3, 3), clusters[:1]) is None
+
+
+def test_quantize_is_the_stored_form_and_dequantize_its_inverse():
+    maps = torch.tensor([[[0.0, 0.5], [1.0, float('nan')]]])
+    stored = PseudoLabelBank.quantize(maps)
+    assert stored.dtype == torch.uint8 and stored.flatten().tolist() == [0, 128, 255, 0]
+    levels = torch.arange(256, dtype=torch.uint8).view(1, 16, 16)
+    assert torch.equal(PseudoLabelBank.quantize(PseudoLabelBank.dequantize(levels)), levels)

@@ -1,0 +1,36 @@
+"""The numbers one pseudo-label refresh reports: how the new labels look, for its log line and scalars."""
+from typing import Dict, Optional
+
+import torch
+
+
+def refresh_statistics(maps: torch.Tensor, clusters: torch.Tensor, keep: torch.Tensor, num_clusters: int,
+                       fg_threshold: float, map_change: Optional[float] = None) -> Dict[str, float]:
+    """Summarise a round of pseudo-labels.
+
+    Args:
+        maps (Tensor): ``N×h×w`` normalised maps in ``[0, 1]``.
+        clusters (LongTensor): ``N`` cluster ids in ``[0, num_clusters)``.
+        keep (BoolTensor): ``N`` flags: the label may be trained on.
+        num_clusters (int): k of the clustering (empty clusters count too).
+        fg_threshold (float): Map value from which a location counts as foreground.
+        map_change (float, optional): The bank's change figure (see ``PseudoLabelBank.update``).
+
+    Returns:
+        dict[str, float]: ``num_samples``, ``cluster_size_min`` / ``_max``, ``clusters_empty``,
+        ``fg_area`` (mean fraction of locations ``>= fg_threshold``), ``fg_threshold``, ``kept``
+        (fraction of labels kept) and, when given, ``map_change``.
+    """
+    sizes = torch.bincount(clusters.cpu(), minlength=num_clusters)
+    stats = dict(
+        num_samples=float(maps.shape[0]),
+        cluster_size_min=float(sizes.min()),
+        cluster_size_max=float(sizes.max()),
+        clusters_empty=float((sizes == 0).sum()),
+        fg_area=float((maps >= fg_threshold).float().mean()),
+    )
+    if map_change is not None:
+        stats['map_change'] = float(map_change)
+    stats['fg_threshold'] = float(fg_threshold)
+    stats['kept'] = float(keep.float().mean())
+    return stats
