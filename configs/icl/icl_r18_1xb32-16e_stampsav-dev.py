@@ -8,6 +8,9 @@
 #   ... --cfg-options test_dataloader.dataset.ann_file=test_unheard.txt test_dataloader.dataset.box_file=test_unheard.json
 _base_ = ['./icl_r18_1xb32-16e_frames-audio-cpu.py']
 
+# fp32 on every machine (not 'auto'), as the development-set figures in the README were measured.
+model = dict(amp_dtype=None)
+
 data_root = 'data/stamps_av_dev/'
 train_dataloader = dict(dataset=dict(data_root=data_root, ann_file='train_fit.txt'))
 val_dataloader = dict(

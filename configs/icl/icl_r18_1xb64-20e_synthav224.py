@@ -24,11 +24,10 @@ batch_size = 64
 num_workers = 2
 iteration_epochs = [10, 5, 5]
 
-# Speed (docs/speed.md): both towers run under bf16 autocast (AMX / AVX512-BF16 on recent
-# Xeons, tensor cores on GPUs; the head, maps and losses stay fp32) with channels_last
-# weights and inputs. On a CPU without native bf16 set model.amp_dtype=None.
+# Speed (docs/speed.md): channels_last weights and inputs; the towers' precision is the model
+# base's amp_dtype='auto' (bf16 autocast on CPUs with AMX and CUDA devices with bf16, fp32
+# elsewhere; the head, maps and losses always stay fp32).
 model = dict(
-    amp_dtype='bfloat16',
     channels_last=True,
     data_preprocessor=dict(
         channels_last=True,

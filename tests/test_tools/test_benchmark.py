@@ -22,7 +22,12 @@ def test_benchmark_prints_one_line_per_setting(tmp_path, tiny_config, capsys):
     out = tmp_path / 'bench.json'
     results = load_benchmark().main([tiny_config, '--device', 'cpu', '--amp', '--batch-size', '2', '--num-iters',
                                      '1', '--num-warmup', '0', '--num-workers', '0', '--out', str(out)])
-    lines = result_lines(capsys.readouterr().out)
+    printed = capsys.readouterr().out
+    lines = result_lines(printed)
+    from icl_av.utils.machine import cpu_capabilities
+    cpu = cpu_capabilities()
+    assert f'\nmachine: CPU {cpu.model} ({cpu.flags()})' in '\n' + printed
+    assert "amp_dtype='auto' here: " + ('bf16' if cpu.amx else 'fp32') in printed
     assert [(r['mode'], r['precision']) for r in results] == [
         ('inference', 'fp32'), ('train', 'fp32'), ('inference', 'amp'), ('train', 'amp')]
     assert len(lines) == 4 and lines[1].startswith('train') and 'bwd' in lines[1] and 'peak RSS' in lines[1]
@@ -31,7 +36,9 @@ def test_benchmark_prints_one_line_per_setting(tmp_path, tiny_config, capsys):
     assert train['step_ms'] == pytest.approx(
         train['data_ms'] + train['forward_ms'] + train['backward_ms'] + train['optimizer_ms'])
     assert results[0]['latency_ms'] > 0 and results[0]['cpu_peak_rss_mb'] > 0
-    assert json.loads(out.read_text())[0]['mode'] == 'inference'
+    report = json.loads(out.read_text())
+    assert report['results'][0]['mode'] == 'inference'
+    assert report['machine']['cpu'] == cpu.model and report['machine']['cpu_flags'] == cpu.flags()
 
 
 def test_benchmark_compare_reports_refresh_ratio_and_table(tiny_config, capsys):

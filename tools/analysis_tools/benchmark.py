@@ -20,6 +20,12 @@ Settings: precision ``fp32`` and, with ``--amp``, ``amp`` (the model's own
 tensor cores on GPUs); ``--channels-last`` and ``--compile`` switch those on;
 ``--compare`` measures every combination of channels_last off/on (and compile off/on
 with ``--compile``) and prints a side-by-side markdown table at the end.
+
+Every run first prints where it was taken (CPU model and its AMX / AVX512-BF16 /
+AVX-512 / AVX2 flags, the GPU, torch version, threads) and what ``amp_dtype='auto'``
+picks there; ``--out`` JSON carries the same under ``machine``. A speed figure
+without its machine means little: bf16 is 2.9x fp32 on a CPU with AMX and slower
+than fp32 on one without.
 """
 import argparse
 import json
@@ -296,6 +302,7 @@ def main(argv=None):
     from mmengine.registry import init_default_scope
 
     from icl_av.utils import UserInputError, check_config_path
+    from icl_av.utils.machine import choose_amp_dtype, describe_machine, machine_line
 
     if args.num_iters < 1 or args.num_warmup < 0:
         raise UserInputError('--num-iters must be >= 1 and --num-warmup >= 0')
@@ -304,6 +311,9 @@ def main(argv=None):
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'icl_av'))
+    machine = describe_machine(device)
+    print(f'machine: {machine_line(device)}', flush=True)
+    print(f"amp_dtype='auto' here: {choose_amp_dtype('auto', torch.device(device).type)[1]}", flush=True)
     phases = MODES[args.mode]
     precisions = ['fp32'] + (['amp'] if args.amp else [])
     layouts = [False, True] if args.compare else [args.channels_last]
@@ -341,10 +351,11 @@ def main(argv=None):
                     results.append({**setting, **result})
                     print(format_line(result, setting), flush=True)
     if len(results) > 1:
+        print(f'Measured on: {machine_line(device)}', flush=True)
         print(format_table(results), flush=True)
     if args.out:
         with open(args.out, 'w') as f:
-            json.dump(results, f, indent=1)
+            json.dump(dict(machine=machine, results=results), f, indent=1)
     return results
 
 

@@ -36,4 +36,8 @@ model = dict(
         # took off too slowly and max pooling failed on some seeds (the argmax locks onto
         # background); figures: the round-1 table in configs/icl/README.md.
         correspondence=dict(type='AVCorrespondenceLoss', tau=0.03, pool='softmax', pool_tau=0.1)),
-    pseudo_label_bank=dict(type='PseudoLabelBank'))
+    pseudo_label_bank=dict(type='PseudoLabelBank'),
+    # Tower precision chosen where the model runs: bf16 autocast on CUDA devices with bf16 and
+    # on CPUs with AMX, fp32 elsewhere (bf16 is slower than fp32 on CPUs with only AVX512-BF16
+    # or AVX2; docs/speed.md). Logged once at start; set None (fp32) or 'bfloat16' to override.
+    amp_dtype='auto')

@@ -9,11 +9,13 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.model import BaseModel
 from torchvision.ops import roi_align
 
 from icl_av.registry import MODELS
 from icl_av.structures import AVDataSample
+from icl_av.utils.machine import choose_amp_dtype
 from ..utils.pseudo_label_bank import PseudoLabelBank
 
 ForwardResults = Union[Dict[str, torch.Tensor], List[AVDataSample]]
@@ -81,12 +83,16 @@ class AVLocalizer(BaseModel):
         init_cfg (dict, optional): MMEngine initialisation config.
         amp_dtype (str, optional): Run the two towers under ``torch.autocast``
             with this dtype (``'bfloat16'`` or ``'float16'``) on whatever device
-            the inputs are on: bf16 uses AMX/AVX512-BF16 on recent Xeon CPUs and
-            tensor cores on GPUs. The towers' outputs are cast back to fp32 so the
+            the inputs are on. The towers' outputs are cast back to fp32 so the
             head, the similarity maps, the losses and the predictions stay fp32
             (bf16 needs no loss scaling). Unlike MMEngine's ``AmpOptimWrapper``
             (CUDA only) it also covers inference and the pseudo-label refresh.
-            ``None`` (default) runs everything in fp32.
+            ``'auto'`` picks by where the model runs (see
+            :func:`icl_av.utils.machine.choose_amp_dtype`): bf16 on CUDA devices
+            with bf16 and on CPUs with AMX, where it is native and faster; fp32
+            elsewhere (on CPUs with only AVX512-BF16 or AVX2, bf16 is slower than
+            fp32). The choice is logged once per device type. ``None`` (default)
+            runs everything in fp32.
         audio_centering (float, optional): Momentum of a running mean of the training
             clips' audio embeddings (e.g. ``0.99``); when set, localization maps are
             ``visual · (audio - running mean)``: the response to *this* sound minus the
@@ -137,10 +143,11 @@ class AVLocalizer(BaseModel):
         if not isinstance(self.pseudo_label_bank, PseudoLabelBank):
             raise TypeError(f'AVLocalizer: pseudo_label_bank must be a PseudoLabelBank, got '
                             f'{type(self.pseudo_label_bank).__name__}')
-        if amp_dtype is not None and amp_dtype not in self.AMP_DTYPES:
-            raise ValueError(f'AVLocalizer: amp_dtype must be None or one of {sorted(self.AMP_DTYPES)}, '
+        if amp_dtype is not None and amp_dtype != 'auto' and amp_dtype not in self.AMP_DTYPES:
+            raise ValueError(f"AVLocalizer: amp_dtype must be None, 'auto' or one of {sorted(self.AMP_DTYPES)}, "
                              f'got {amp_dtype!r}')
         self.amp_dtype = amp_dtype
+        self._auto_amp: Dict[str, Optional[str]] = {}  # device type -> the dtype 'auto' chose there
         self.channels_last = channels_last
         if audio_centering is not None and not 0 <= audio_centering < 1:
             raise ValueError(f'AVLocalizer: audio_centering must be None or a momentum in [0, 1), '
@@ -173,14 +180,28 @@ class AVLocalizer(BaseModel):
         if self.channels_last:
             img = img.contiguous(memory_format=torch.channels_last)
             spec = spec.contiguous(memory_format=torch.channels_last)
-        if self.amp_dtype is None:
+        amp_dtype = self.autocast_dtype(img.device.type)
+        if amp_dtype is None:
             backbone_map, audio_feat = self.visual_backbone(img), self.audio_backbone(spec)
         else:
-            with torch.autocast(device_type=img.device.type, dtype=self.AMP_DTYPES[self.amp_dtype]):
+            with torch.autocast(device_type=img.device.type, dtype=self.AMP_DTYPES[amp_dtype]):
                 backbone_map, audio_feat = self.visual_backbone(img), self.audio_backbone(spec)
             backbone_map, audio_feat = backbone_map.float(), audio_feat.float()
         visual, audio = self.head(backbone_map, audio_feat)
         return dict(backbone_map=backbone_map, visual=visual, audio=audio)
+
+    def autocast_dtype(self, device_type: str) -> Optional[str]:
+        """The autocast dtype the towers run in on ``device_type`` (None: fp32).
+
+        Resolves ``amp_dtype='auto'`` once per device type and logs the choice.
+        """
+        if self.amp_dtype != 'auto':
+            return self.amp_dtype
+        if device_type not in self._auto_amp:
+            dtype, reason = choose_amp_dtype('auto', device_type)
+            self._auto_amp[device_type] = dtype
+            print_log(f'AVLocalizer: precision {reason}; set model.amp_dtype to override', logger='current')
+        return self._auto_amp[device_type]
 
     def forward(self, inputs: Dict[str, torch.Tensor], data_samples: Optional[List[AVDataSample]] = None,
                 mode: str = 'tensor') -> ForwardResults:

@@ -44,3 +44,32 @@ def test_channels_last_gives_the_same_outputs(tiny_localizer_cfg, tiny_batch):
 def test_unknown_amp_dtype_is_rejected(tiny_localizer_cfg):
     with pytest.raises(ValueError, match='amp_dtype'):
         MODELS.build(dict(tiny_localizer_cfg, amp_dtype='int8'))
+
+
+@pytest.mark.parametrize('amx, expected', [(True, 'bfloat16'), (False, None)])
+def test_auto_precision_follows_the_cpu_and_is_logged_once(tiny_localizer_cfg, tiny_batch, monkeypatch, amx,
+                                                           expected):
+    from icl_av.models.localizers import av_localizer
+    from icl_av.utils.machine import CpuCapabilities, choose_amp_dtype
+    cpu = CpuCapabilities('test CPU', amx=amx, avx512_bf16=True, avx512=True, avx2=True)
+    monkeypatch.setattr(av_localizer, 'choose_amp_dtype',
+                        lambda requested, device_type: choose_amp_dtype(requested, device_type, cpu=cpu))
+    lines = []
+    monkeypatch.setattr(av_localizer, 'print_log', lambda msg, logger=None: lines.append(msg))
+    model = _build(tiny_localizer_cfg, amp_dtype='auto')
+    ref = _build(tiny_localizer_cfg, amp_dtype=expected)
+    ref.load_state_dict(model.state_dict())
+    data = model.data_preprocessor(tiny_batch, False)
+    with torch.no_grad():
+        out, again, want = model(**data, mode='tensor'), model(**data, mode='tensor'), ref(**data, mode='tensor')
+    assert model.autocast_dtype('cpu') == expected
+    assert torch.equal(out['sim'], want['sim']) and torch.equal(again['sim'], want['sim'])
+    assert len(lines) == 1 and 'test CPU' in lines[0]
+    assert lines[0].startswith('AVLocalizer: precision ' + ('bf16' if amx else 'fp32'))
+
+
+@pytest.mark.parametrize('explicit', [None, 'bfloat16'])
+def test_an_explicit_amp_dtype_is_never_auto_resolved(tiny_localizer_cfg, monkeypatch, explicit):
+    from icl_av.models.localizers import av_localizer
+    monkeypatch.setattr(av_localizer, 'choose_amp_dtype', lambda *a, **k: pytest.fail('auto rule consulted'))
+    assert _build(tiny_localizer_cfg, amp_dtype=explicit).autocast_dtype('cpu') == explicit
