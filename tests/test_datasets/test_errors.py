@@ -9,7 +9,10 @@ from icl_av.utils.cli import one_line
 
 
 class RaisingDataset(Dataset):
-    """Every item raises ``error`` (with a note, as BaseAVDataset.prepare_data adds)."""
+    """Every item raises ``error`` (a load error with a note, as BaseAVDataset.prepare_data adds).
+
+    A multi-line AVDatasetError cannot be told from its notes after the re-raise, so it gets none here.
+    """
 
     def __init__(self, error):
         self.error = error
@@ -18,7 +21,8 @@ class RaisingDataset(Dataset):
         return 2
 
     def __getitem__(self, idx):
-        self.error.add_note(f'while loading sample {idx}')
+        if isinstance(self.error, AVLoadError):
+            self.error.add_note(f'while loading sample {idx}')
         raise self.error
 
 
