@@ -215,7 +215,8 @@ def _read_with_pyav(path: str) -> Tuple[np.ndarray, int, int]:
         raise _container_failure(path, 'open the container', error) from None
     with container:
         if not container.streams.audio:
-            raise AVLoadError(path, 'the container has no audio track')
+            # FFmpeg opens some truncated MP4s as if they had no streams: name the real reason then.
+            raise AVLoadError(path, diagnose_container(path) or 'the container has no audio track')
         stream = container.streams.audio[0]
         # Planar float keeps every channel apart; integer formats are scaled to [-1, 1].
         converter = av.AudioResampler(format='fltp')
