@@ -37,6 +37,13 @@ class CorruptSample:
         """One line for the log: the file, the reason and the sample."""
         return f'{self.path}: {self.reason} (sample {self.sample_idx}, video_id={self.video_id!r})'
 
+    def __getitem__(self, key):
+        # MMEngine's pseudo_collate indexes every sample like the first one; say what is missing instead of
+        # "'CorruptSample' object is not subscriptable".
+        raise TypeError('a corrupt-sample marker reached a collate function that does not know it '
+                        f"({self.describe()}); set collate_fn=dict(type='corrupt_aware_collate') in the dataloader "
+                        "config, or on_corrupt='error' in its dataset")
+
 
 def split_corrupt(batch: Sequence[Any]):
     """``(real samples, corrupt markers)`` of a list of dataset items, order kept."""

@@ -121,3 +121,12 @@ def test_state_survives_a_checkpoint_only_when_resuming():
 def test_fraction_is_validated():
     with pytest.raises(ValueError, match='max_corrupt_fraction'):
         CorruptSampleHook(max_corrupt_fraction=1.5)
+
+
+def test_a_marker_in_the_default_collate_says_which_collate_to_use():
+    from mmengine.dataset import pseudo_collate
+    with pytest.raises(TypeError, match="corrupt_aware_collate"):
+        pseudo_collate([packed(0), marker(1)])
+    preprocessor = AVDataPreprocessor()
+    with pytest.raises(TypeError, match='corrupt_aware_collate'):
+        preprocessor(pseudo_collate([marker(1), packed(0)]))  # a marker first: pseudo_collate returns the list
