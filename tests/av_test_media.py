@@ -107,3 +107,48 @@ def write_mp4(path, frames_bgr, fps=10, audio=None, rate=16000):
         for s in ([video, stream] if stream is not None else [video]):
             for packet in s.encode(None):
                 container.mux(packet)
+
+
+def write_av_container(path, channels_wave, rate, audio_codec='aac', video_codec=None, fps=10, size=(64, 48)):
+    """Write a video container whose audio track holds ``channels_wave`` (C×N float) unchanged per channel.
+
+    Used to push the *same* multi-channel signal through mp4 (AAC) and webm (Opus) files.
+
+    Args:
+        path: Output file (.mp4 or .webm).
+        channels_wave (np.ndarray): C×N float waveform in [-1, 1], C in (1, 2).
+        rate (int): Audio sample rate (Opus needs 48000).
+        audio_codec (str): PyAV encoder name ('aac', 'libopus', ...).
+        video_codec (str, optional): Video encoder; default libx264/mpeg4 for mp4, libvpx-vp9 for webm.
+        fps (int): Video frame rate; the video lasts as long as the audio.
+        size (tuple): (width, height) of the grey video frames.
+    """
+    import av
+    wave = np.asarray(channels_wave, np.float32)
+    layout = {1: 'mono', 2: 'stereo'}[wave.shape[0]]
+    if video_codec is None:
+        if str(path).endswith('.webm'):
+            video_codec = 'libvpx-vp9'
+        else:
+            video_codec = 'libx264' if 'libx264' in av.codecs_available else 'mpeg4'
+    os.makedirs(os.path.dirname(str(path)) or '.', exist_ok=True)
+    with av.open(str(path), 'w') as container:
+        video = container.add_stream(video_codec, rate=fps)
+        video.width, video.height, video.pix_fmt = size[0], size[1], 'yuv420p'
+        audio = container.add_stream(audio_codec, rate=rate, layout=layout)
+        for i in range(max(1, int(wave.shape[1] / rate * fps))):
+            img = np.full((size[1], size[0], 3), 8 * i % 256, np.uint8)
+            for packet in video.encode(av.VideoFrame.from_ndarray(img, format='rgb24')):
+                container.mux(packet)
+        chunk = audio.codec_context.frame_size or 1024
+        for start in range(0, wave.shape[1], chunk):
+            block = np.ascontiguousarray(wave[:, start:start + chunk])
+            if block.shape[1] < chunk:
+                block = np.pad(block, ((0, 0), (0, chunk - block.shape[1])))
+            frame = av.AudioFrame.from_ndarray(block, format='fltp', layout=layout)
+            frame.sample_rate, frame.pts = rate, start
+            for packet in audio.encode(frame):
+                container.mux(packet)
+        for stream in (video, audio):
+            for packet in stream.encode(None):
+                container.mux(packet)

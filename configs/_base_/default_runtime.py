@@ -9,6 +9,10 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Heatmap pictures of val/test samples; tools/test.py --show-dir turns it on.
     visualization=dict(type='AVVisualizationHook', enable=False),
+    # Training samples whose files fail to decode are dropped from their batch (datasets' on_corrupt='skip' +
+    # collate_fn=dict(type='corrupt_aware_collate')), each file logged once; the run stops when more than this
+    # share of an epoch fails.
+    corrupt_samples=dict(type='CorruptSampleHook', max_corrupt_fraction=0.05),
 )
 
 env_cfg = dict(

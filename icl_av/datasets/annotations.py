@@ -19,7 +19,7 @@ import csv
 import json
 import os
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -50,18 +50,34 @@ class PairEntry:
 
 @dataclass
 class BoxCleaningReport:
-    """How many boxes an annotation file had and how many were dropped as invalid."""
+    """How many boxes an annotation file had, how many were dropped as invalid, and in which IDs."""
     total: int = 0
     dropped: int = 0
-    entries_affected: int = 0
-    entries_left_empty: int = 0
+    affected_ids: List[str] = field(default_factory=list)
+    left_empty_ids: List[str] = field(default_factory=list)
+
+    @property
+    def entries_affected(self) -> int:
+        return len(self.affected_ids)
+
+    @property
+    def entries_left_empty(self) -> int:
+        return len(self.left_empty_ids)
 
     def log(self, path: str) -> None:
-        """Log a one-line summary when anything was dropped."""
+        """Log a one-line summary naming the IDs when anything was dropped."""
         if self.dropped:
-            print_log(f'{path}: dropped {self.dropped} of {self.total} boxes as invalid (non-finite or empty '
-                      f'after clipping to the frame) in {self.entries_affected} entries; '
-                      f'{self.entries_left_empty} entries have no valid box left', logger='current', level=30)
+            left = (f'; {self.entries_left_empty} have no valid box left: {_name_some(self.left_empty_ids)}'
+                    if self.left_empty_ids else '')
+            print_log(f'{path}: dropped {self.dropped} of {self.total} boxes as invalid (non-finite, inverted or '
+                      f'empty after clipping to the frame) in {self.entries_affected} entries '
+                      f'({_name_some(self.affected_ids)}){left}', logger='current', level=30)
+
+
+def _name_some(ids: List[str], limit: int = 10) -> str:
+    """``'a, b'`` or ``'a, b, ... (+7 more)'``."""
+    shown = ', '.join(ids[:limit])
+    return shown + (f' (+{len(ids) - limit} more)' if len(ids) > limit else '')
 
 
 def _read_text(path: str) -> str:
@@ -178,9 +194,11 @@ def load_vggss_boxes(path: str) -> Dict[str, Dict]:
         valid, dropped = clean_boxes(boxes, 1.0, 1.0)
         report.total += len(boxes)
         report.dropped += dropped
-        report.entries_affected += int(dropped > 0)
-        report.entries_left_empty += int(dropped > 0 and len(valid) == 0)
         video_id = str(record['file'])
+        if dropped:
+            report.affected_ids.append(video_id)
+            if len(valid) == 0:
+                report.left_empty_ids.append(video_id)
         if video_id in annotations:  # several records for one ID: merge their boxes
             valid = np.concatenate([annotations[video_id]['bboxes'], valid])
         annotations[video_id] = dict(bboxes=valid, **{'class': record.get('class')})

@@ -13,9 +13,22 @@ entry's files once at build time and applies the ``on_missing`` policy:
 With ``shuffle_audio=SEED`` (the audio-swap control) every sounding entry is then paired
 with the audio of another entry, by a seeded derangement; see :class:`BaseAVDataset`.
 
-At load time a sample whose pipeline fails raises (the file's :class:`AVLoadError`, with
-a note naming the sample); unlike MMEngine's default, no other random sample is
-substituted, so a broken file can never go unnoticed.
+Test-mode entries whose annotation lists boxes but none valid (all non-finite, inverted or
+empty after clipping; the public ``vggss.json`` has 2 such IDs) have no ground truth to score:
+they are dropped at build time with a warning naming them (whatever ``on_missing`` says).
+
+At load time a file that fails to decode (a truncated JPEG, a corrupt wav, an mp4 without its
+``moov`` atom, ...) follows the ``on_corrupt`` policy:
+
+* ``on_corrupt='error'`` (default for test splits) raises the file's :class:`AVLoadError`,
+  with a note naming the sample;
+* ``'skip'`` (default for training) returns a :class:`CorruptSample` marker instead, so the
+  sample is dropped from its batch by :func:`corrupt_aware_collate` and counted and logged in
+  the main process by :class:`icl_av.engine.hooks.CorruptSampleHook` (which also stops a run
+  when too much of an epoch fails).
+
+Unlike MMEngine's default, no other random sample is ever substituted, so a broken file can
+never go unnoticed. Errors that are not about a file (bugs, bad configs) always raise.
 """
 import os
 from collections import OrderedDict
@@ -30,11 +43,20 @@ from icl_av.registry import TRANSFORMS
 from .annotations import (FLICKR_FRAME_SIZE, load_flickr_xml, load_rle_masks, load_vggss_boxes, read_pair_list,
                           read_split_list)
 from .audio_swap import check_swap_seed, swap_donors
+from .corrupt_samples import CorruptSample
 from .errors import AVAnnotationError, AVDatasetError, AVLoadError
 
 ON_MISSING_POLICIES = ('error', 'skip')
+ON_CORRUPT_POLICIES = ('error', 'skip')
 BOX_FORMATS = ('vggss', 'flickr_xml')
 NUM_EXAMPLES_IN_REPORT = 5
+
+
+def name_some(ids: Sequence[str], limit: int = NUM_EXAMPLES_IN_REPORT) -> str:
+    """``'a, b, c'`` or ``'a, b, c (+7 more)'``: the IDs a warning names."""
+    ids = list(ids)
+    shown = ', '.join(str(i) for i in ids[:limit])
+    return shown + (f' (+{len(ids) - limit} more)' if len(ids) > limit else '')
 
 
 class FileIndex:
@@ -121,6 +143,11 @@ class BaseAVDataset(BaseDataset):
             ``xml_dir`` as unusable (non-sounding pairs are exempt). Default: ``test_mode``.
         on_missing (str, optional): ``'error'`` or ``'skip'``; default ``'error'`` when
             ``test_mode`` else ``'skip'``.
+        on_corrupt (str, optional): What a file that fails to *decode* at load time does:
+            ``'error'`` raises its :class:`AVLoadError`, ``'skip'`` returns a
+            :class:`CorruptSample` marker (needs ``collate_fn=dict(type='corrupt_aware_collate')``
+            and, for training, :class:`CorruptSampleHook`). Default ``'error'`` when
+            ``test_mode`` else ``'skip'``.
         shuffle_audio (int, optional): The audio-swap control. ``None`` (default) keeps each
             frame with its own audio; an int ``>= 0`` is the seed of a derangement that pairs
             every sounding frame with the audio of *another* sample of the split (see below).
@@ -148,7 +175,8 @@ class BaseAVDataset(BaseDataset):
     def __init__(self, ann_file: str = '', box_file: Optional[str] = None, xml_dir: Optional[str] = None,
                  mask_file: Optional[str] = None, pair_file: Optional[str] = None,
                  require_annotations: Optional[bool] = None, on_missing: Optional[str] = None,
-                 shuffle_audio: Optional[int] = None, test_mode: bool = False, **kwargs):
+                 on_corrupt: Optional[str] = None, shuffle_audio: Optional[int] = None, test_mode: bool = False,
+                 **kwargs):
         if box_file and xml_dir:
             raise ValueError('give either box_file (VGG-SS json) or xml_dir (Flickr XML), not both')
         check_swap_seed(shuffle_audio)
@@ -156,6 +184,10 @@ class BaseAVDataset(BaseDataset):
         self.on_missing = on_missing or ('error' if test_mode else 'skip')
         if self.on_missing not in ON_MISSING_POLICIES:
             raise ValueError(f'on_missing must be one of {ON_MISSING_POLICIES}, got {on_missing!r}')
+        self.on_corrupt = on_corrupt or ('error' if test_mode else 'skip')
+        if self.on_corrupt not in ON_CORRUPT_POLICIES:
+            raise ValueError(f'on_corrupt must be one of {ON_CORRUPT_POLICIES}, got {on_corrupt!r}')
+        self.build_problems = ProblemReport()
         self.box_file, self.xml_dir, self.mask_file, self.pair_file = box_file, xml_dir, mask_file, pair_file
         self.require_annotations = test_mode if require_annotations is None else require_annotations
         kwargs.setdefault('max_refetch', 0)
@@ -203,7 +235,7 @@ class BaseAVDataset(BaseDataset):
         return entries
 
     def _annotations_for(self, video_id: str, vggss: Optional[Dict], problems: ProblemReport,
-                         xml_dropped: List[int], required: bool) -> Optional[Dict]:
+                         xml_dropped: Dict[str, int], required: bool) -> Optional[Dict]:
         """Box/mask keys for one ID, or ``None`` (problem recorded) when required and absent."""
         info = {}
         if vggss is not None:
@@ -226,7 +258,8 @@ class BaseAVDataset(BaseDataset):
                 except AVAnnotationError as error:
                     problems.add(video_id, 'malformed annotation XML', f'{xml_path} ({error.reason})')
                     return None
-                xml_dropped[0] += dropped
+                if dropped:
+                    xml_dropped[video_id] = dropped
                 info.update(gt_bboxes=boxes, bbox_frame_size=FLICKR_FRAME_SIZE, gt_map_from_boxes=True)
         return info
 
@@ -243,7 +276,9 @@ class BaseAVDataset(BaseDataset):
         masks = load_rle_masks(self._join(self.mask_file)) if self.mask_file else None
         self.build_file_indexes()
         problems = ProblemReport()
-        xml_dropped = [0]
+        self.build_problems = problems
+        xml_dropped: Dict[str, int] = {}
+        without_box: List[str] = []
         data_list = []
         for entry in entries:
             video_id, audio_id = entry['video_id'], entry['audio_id']
@@ -262,12 +297,19 @@ class BaseAVDataset(BaseDataset):
                 info['is_sounding'] = entry['is_sounding']
             if masks is not None and video_id in masks:
                 info['gt_masks'] = masks[video_id]
+            if self.test_mode and 'gt_bboxes' in info and len(info['gt_bboxes']) == 0 \
+                    and entry['is_sounding'] is not False and 'gt_masks' not in info:
+                without_box.append(video_id)  # annotated, but no box survived cleaning: nothing to score
+                continue
             if self.test_mode and 'gt_bboxes' not in info:
                 info['gt_bboxes'] = np.zeros((0, 4), dtype=np.float32)
             data_list.append(info)
-        if xml_dropped[0]:
-            print_log(f'{self._name()}: dropped {xml_dropped[0]} invalid boxes from the XML annotations',
-                      logger='current', level=30)
+        if xml_dropped:
+            print_log(f'{self._name()}: dropped {sum(xml_dropped.values())} invalid boxes from the XML annotations '
+                      f'of {len(xml_dropped)} IDs: {name_some(xml_dropped)}', logger='current', level=30)
+        if without_box:
+            print_log(f'{self._name()}: dropped {len(without_box)} test entries whose annotation has no valid box '
+                      f'(nothing to score): {name_some(without_box)}', logger='current', level=30)
         if problems:
             message = problems.format(self._name(), len(entries))
             if self.on_missing == 'error':
@@ -316,13 +358,25 @@ class BaseAVDataset(BaseDataset):
                       '(the split lists the same ID more than once)', logger='current', level=30)
 
     def prepare_data(self, idx: int):
-        """Run the pipeline on sample ``idx``; failures name the sample and are never swallowed."""
-        data_info = self.get_data_info(idx)
+        """Run the pipeline on sample ``idx``; failures name the sample and are never swallowed.
+
+        Returns:
+            The pipeline's output, or a :class:`CorruptSample` marker when a file failed to
+            decode and ``on_corrupt='skip'``.
+        """
+        data_info = None
         try:
+            data_info = self.get_data_info(idx)
             data = self.pipeline(data_info)
+        except AVLoadError as error:
+            video_id = (data_info or BaseDataset.get_data_info(self, idx)).get('video_id')
+            if self.on_corrupt == 'skip':
+                return CorruptSample(sample_idx=idx, video_id=str(video_id), path=error.path, reason=error.reason)
+            error.add_note(f'while loading sample {idx} (video_id={video_id!r}) of {self._name()}')
+            raise
         except Exception as error:
-            error.add_note(f'while loading sample {idx} (video_id={data_info.get("video_id")!r}) '
-                           f'of {self._name()}')
+            video_id = (data_info or {}).get('video_id')
+            error.add_note(f'while loading sample {idx} (video_id={video_id!r}) of {self._name()}')
             raise
         if data is None:
             raise AVLoadError(data_info.get('img_path') or data_info.get('video_path') or str(idx),

@@ -2,14 +2,16 @@
 
 For every ``videos/ID.ext`` this writes ``frames/ID.jpg`` (the centre frame) or, with
 ``fps``, ``frames/ID/000000.jpg ...`` (frames sampled at that rate), and ``audio/ID.wav``
-(mono 16-bit PCM at ``sample_rate``). Files are written under a temporary name and
+(mono 16-bit PCM at ``sample_rate``, channels averaged as everywhere else). The WAV is never
+clipped: audio that decodes beyond full scale (lossy codecs overshoot) is scaled down as a whole
+to fit, and the result says by how much. Files are written under a temporary name and
 renamed, so an interrupted run never leaves a half-written file that a resumed run
 would mistake for a finished one. The command-line front end is
 ``tools/misc/extract_frames_audio.py``.
 """
 import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -19,14 +21,32 @@ from .errors import AVLoadError
 from .transforms.media_io import load_audio, open_video, read_video_frame, video_fps
 
 VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.webm', '.avi', '.mov')
+PCM16_FULL_SCALE = 32767 / 32768  # the largest value 16-bit PCM holds
 
 
 @dataclass
 class ExtractionResult:
-    """Outcome of one video: ``status`` is ``'done'``, ``'skipped'`` (already there) or ``'failed'``."""
+    """Outcome of one video: ``status`` is ``'done'``, ``'skipped'`` (already there) or ``'failed'``.
+
+    ``audio_gain`` is below 1 when the audio was scaled down to fit 16-bit PCM without clipping.
+    """
     video_id: str
     status: str
     reason: str = ''
+    audio_gain: float = 1.0
+
+
+def fit_to_pcm16(wave: np.ndarray) -> Tuple[np.ndarray, float]:
+    """Scale ``wave`` down as a whole when it exceeds 16-bit full scale, so writing never clips.
+
+    Returns:
+        tuple: ``(waveform, gain)``; ``gain`` is 1.0 when the waveform already fits.
+    """
+    peak = float(np.abs(wave).max()) if wave.size else 0.0
+    if peak <= PCM16_FULL_SCALE:
+        return wave, 1.0
+    gain = PCM16_FULL_SCALE / peak
+    return (wave * gain).astype(np.float32), gain
 
 
 def find_videos(videos_dir: str, ids: Optional[List[str]] = None) -> Dict[str, str]:
@@ -79,13 +99,14 @@ def extract_video(video_path: str, video_id: str, out_root: str, sample_rate: in
         overwrite (bool): Re-extract even when the outputs exist.
 
     Returns:
-        ExtractionResult: done / skipped / failed (with the reason; never raises for bad media).
+        ExtractionResult: done / skipped / failed (with the reason; never raises for bad media),
+        with the gain applied to the audio to avoid clipping.
     """
     paths = output_paths(out_root, video_id, fps)
     if not overwrite and is_finished(paths, fps):
         return ExtractionResult(video_id, 'skipped')
     try:
-        wave, _ = load_audio(video_path, sample_rate, backend='decord')
+        wave, _ = load_audio(video_path, sample_rate, backend='container')
         reader = open_video(video_path)
         if fps:
             os.makedirs(paths['frames'], exist_ok=True)
@@ -100,8 +121,9 @@ def extract_video(video_path: str, video_id: str, out_root: str, sample_rate: in
             _write_jpeg(paths['frames'], read_video_frame(reader, video_path, len(reader) // 2), jpeg_quality)
         os.makedirs(os.path.dirname(paths['audio']), exist_ok=True)
         tmp = paths['audio'] + '.part.wav'
-        sf.write(tmp, np.clip(wave, -1.0, 1.0), sample_rate, subtype='PCM_16')
+        wave, gain = fit_to_pcm16(wave)
+        sf.write(tmp, wave, sample_rate, subtype='PCM_16')
         os.replace(tmp, paths['audio'])
     except (AVLoadError, OSError) as error:
         return ExtractionResult(video_id, 'failed', str(error))
-    return ExtractionResult(video_id, 'done')
+    return ExtractionResult(video_id, 'done', audio_gain=gain)

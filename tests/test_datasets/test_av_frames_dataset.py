@@ -115,14 +115,45 @@ def test_malformed_box_file_raises_at_build(tmp_path, av_media):
 def test_corrupt_file_at_load_time_raises_naming_the_sample_and_never_substitutes(tmp_path, av_media):
     root = av_media.make_frames_root(tmp_path, ids=('a', 'b'))
     (tmp_path / 'frames' / 'b.jpg').write_bytes(b'\xff\xd8garbage')  # passes the build check, fails decoding
-    for test_mode in (True, False):
+    for test_mode, on_corrupt in ((True, None), (False, 'error')):
         dataset = DATASETS.build(dict(type='AVFramesDataset', data_root=root, ann_file='test.txt',
-                                      test_mode=test_mode, pipeline=av_media.base_pipeline(test=test_mode)))
+                                      test_mode=test_mode, on_corrupt=on_corrupt,
+                                      pipeline=av_media.base_pipeline(test=test_mode)))
         assert dataset[0]['data_samples'].metainfo['video_id'] == 'a'
         with pytest.raises(AVLoadError) as info:
             dataset[1]
         assert 'b.jpg' in str(info.value)
         assert any("video_id='b'" in note for note in getattr(info.value, '__notes__', []))
+
+
+def test_training_returns_a_marker_for_a_corrupt_file_never_another_sample(tmp_path, av_media):
+    from icl_av.datasets import CorruptSample
+    root = av_media.make_frames_root(tmp_path, ids=('a', 'b'))
+    (tmp_path / 'frames' / 'b.jpg').write_bytes(b'\xff\xd8garbage')
+    dataset = DATASETS.build(dict(type='AVFramesDataset', data_root=root, ann_file='train.txt',
+                                  pipeline=av_media.base_pipeline(test=False)))
+    assert dataset.on_corrupt == 'skip'
+    marker = dataset[1]
+    assert isinstance(marker, CorruptSample)
+    assert (marker.sample_idx, marker.video_id) == (1, 'b')
+    assert marker.path.endswith('b.jpg') and 'truncated JPEG' in marker.reason
+
+
+def test_empty_frame_folder_is_a_corrupt_sample_in_training(tmp_path, av_media):
+    from icl_av.datasets import CorruptSample
+    root = av_media.make_frames_root(tmp_path, ids=('a',))
+    os.remove(tmp_path / 'frames' / 'a.jpg')
+    os.makedirs(tmp_path / 'frames' / 'a')
+    dataset = DATASETS.build(dict(type='AVFramesDataset', data_root=root, ann_file='train.txt',
+                                  pipeline=av_media.base_pipeline(test=False)))
+    marker = dataset[0]
+    assert isinstance(marker, CorruptSample) and 'holds no images' in marker.reason
+
+
+def test_unknown_on_corrupt_policy_is_rejected(tmp_path, av_media):
+    root = av_media.make_frames_root(tmp_path, ids=('a',))
+    with pytest.raises(ValueError, match='on_corrupt'):
+        DATASETS.build(dict(type='AVFramesDataset', data_root=root, ann_file='train.txt', on_corrupt='retry'))
 
 
 def test_pipeline_returning_none_is_an_error(tmp_path, av_media):

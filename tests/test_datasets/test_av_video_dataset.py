@@ -67,3 +67,16 @@ def test_widths_that_decord_pads_still_give_three_channels(tmp_path):
     reader = open_video(str(path))
     frame = read_video_frame(reader, str(path), 0)
     assert frame.shape == (32, 48, 3) and frame.dtype == np.uint8
+
+
+def test_truncated_video_is_a_corrupt_sample_in_training(tmp_path, av_media):
+    from icl_av.datasets import CorruptSample
+    from icl_av.registry import DATASETS
+    av_media.write_video_only_mp4(tmp_path / 'videos' / 'cut.mp4')
+    data = (tmp_path / 'videos' / 'cut.mp4').read_bytes()
+    (tmp_path / 'videos' / 'cut.mp4').write_bytes(data[:len(data) // 2])
+    (tmp_path / 'train.txt').write_text('cut\n')
+    dataset = DATASETS.build(dict(type='AVVideoDataset', data_root=str(tmp_path), ann_file='train.txt',
+                                  pipeline=[dict(type='LoadVideoFrameAndAudio', frame_selection='random')]))
+    marker = dataset[0]
+    assert isinstance(marker, CorruptSample) and marker.video_id == 'cut' and 'moov' in marker.reason

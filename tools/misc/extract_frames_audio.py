@@ -5,12 +5,14 @@ Example::
     python tools/misc/extract_frames_audio.py data/vggsound/videos data/vggsound --workers 4
 
 writes ``data/vggsound/frames/ID.jpg`` (centre frame; ``--fps 1`` writes ``frames/ID/*.jpg``
-instead) and ``data/vggsound/audio/ID.wav`` (mono 16-bit PCM at ``--sample-rate``).
+instead) and ``data/vggsound/audio/ID.wav`` (mono 16-bit PCM at ``--sample-rate``; channels
+averaged, never clipped: audio that decodes beyond full scale is scaled down to fit and listed).
 Resumable: IDs whose outputs already exist are skipped, so re-running after an
 interruption continues where it stopped. Videos that cannot be decoded (no audio
 track, truncated file, ...) are listed at the end and the exit code is 1.
 """
 import argparse
+import math
 import os
 import sys
 from functools import partial
@@ -71,7 +73,7 @@ def main(argv=None):
     work = partial(_extract_pair, out_root=args.out_root, sample_rate=args.sample_rate, fps=args.fps,
                    jpeg_quality=args.jpeg_quality, overwrite=args.overwrite)
     items = list(videos.items())
-    counts, failures = {'done': 0, 'skipped': 0, 'failed': 0}, []
+    counts, failures, scaled = {'done': 0, 'skipped': 0, 'failed': 0}, [], []
     bar = progress_bar(len(items), args.quiet)
     if args.workers > 1:
         with Pool(args.workers) as pool:
@@ -79,16 +81,23 @@ def main(argv=None):
             for result in results:
                 counts[result.status] += 1
                 failures += [result] if result.status == 'failed' else []
+                scaled += [result] if result.audio_gain < 1 else []
                 bar.update()
     else:
         for item in items:
             result = work(item)
             counts[result.status] += 1
             failures += [result] if result.status == 'failed' else []
+            scaled += [result] if result.audio_gain < 1 else []
             bar.update()
     bar.close()
     print(f'{counts["done"]} extracted, {counts["skipped"]} already done, {counts["failed"]} failed '
           f'-> {args.out_root}')
+    if scaled:
+        print(f'{len(scaled)} audio tracks decoded beyond full scale were scaled down to fit 16-bit PCM '
+              '(not clipped):')
+        for result in scaled[:20]:
+            print(f'  scaled {result.video_id} by {20 * math.log10(result.audio_gain):.2f} dB')
     for failure in failures[:20]:
         print(f'  failed {failure.video_id}: {failure.reason}')
     if len(failures) > 20:

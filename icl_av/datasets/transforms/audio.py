@@ -13,6 +13,8 @@ from mmcv.transforms import BaseTransform
 
 from icl_av.registry import MODELS, TRANSFORMS
 
+from ..errors import AVLoadError
+
 CLIP_OFFSETS = ('center', 'random')
 PAD_MODES = ('tile', 'zeros')
 
@@ -109,7 +111,9 @@ class ComputeAudioFeature(BaseTransform):
         frontend (dict): MODELS config of the front end. If it has ``sample_rate``, it must
             match ``results['audio_sample_rate']``.
 
-    Sets ``audio`` to ``(F, T)`` float32 and ``audio_is_feature = True``.
+    Sets ``audio`` to ``(F, T)`` float32 and ``audio_is_feature = True``. A feature that is
+    not finite (which the loaders' amplitude bound should already prevent) raises
+    :class:`AVLoadError` naming the audio file, so no ``inf`` ever reaches the model.
     """
 
     def __init__(self, frontend: Union[dict, torch.nn.Module] = dict(type='LogMelFrontend')):
@@ -134,7 +138,13 @@ class ComputeAudioFeature(BaseTransform):
         wave = torch.from_numpy(np.ascontiguousarray(results['audio'], dtype=np.float32).reshape(-1))
         with torch.no_grad():
             feature = self.frontend(wave)
-        results['audio'] = feature.numpy().astype(np.float32, copy=False)
+        feature = feature.numpy().astype(np.float32, copy=False)
+        if not np.isfinite(feature).all():
+            source = results.get('audio_path') or results.get('video_path') or '<in-memory audio>'
+            peak = float(np.abs(results['audio']).max())
+            raise AVLoadError(source, f'the audio feature has {int((~np.isfinite(feature)).sum())} non-finite values '
+                                      f'(waveform peak {peak:.3g})')
+        results['audio'] = feature
         results['audio_is_feature'] = True
         return results
 

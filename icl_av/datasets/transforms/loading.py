@@ -62,14 +62,16 @@ class LoadAudio(BaseTransform):
     """Decode ``results['audio_path']`` into a mono float32 waveform at ``sample_rate``.
 
     soundfile reads wav/flac/ogg/mp3 (8/16/24/32-bit integer and float PCM, any channel
-    count); other extensions (mp4, mkv, webm, avi, m4a, ...) go through decord. Channels
-    are averaged to mono and the result is resampled with torchaudio.
+    count); other extensions (mp4, mkv, webm, avi, m4a, ...) go through PyAV. Channels
+    are averaged to mono on every path (one loudness whatever the file type) and the
+    result is resampled with torchaudio.
 
     Args:
         sample_rate (int): Output rate in Hz. Default 16000.
         nonfinite (str): NaN/Inf policy: ``'error'`` (default) raises ``AVLoadError``,
             ``'zero'`` replaces them with 0 and logs a warning.
-        backend (str): ``'auto'``, ``'soundfile'`` or ``'decord'``.
+        backend (str): ``'auto'``, ``'soundfile'`` or ``'container'`` (PyAV; ``'decord'`` is
+            its old name).
 
     Sets ``audio`` (``(N,)`` float32), ``audio_sample_rate`` and ``audio_meta``
     (``rate``, ``offset`` = 0, ``duration``, ``source``, ``orig_rate``, ``orig_channels``).
@@ -94,7 +96,7 @@ class LoadAudio(BaseTransform):
 
 @TRANSFORMS.register_module()
 class LoadVideoFrameAndAudio(BaseTransform):
-    """Decode one frame and the audio track of ``results['video_path']`` with decord.
+    """Decode one frame (decord) and the audio track (PyAV) of ``results['video_path']``.
 
     The frame is ``results['frame_index']`` when the dataset gives one (an annotated
     frame), else the centre frame (``frame_selection='center'``, for testing) or a
@@ -104,7 +106,7 @@ class LoadVideoFrameAndAudio(BaseTransform):
     benchmarks), that file's audio is loaded instead and clipped around its own centre.
 
     Args:
-        sample_rate (int): Audio rate in Hz (decord resamples and mixes to mono).
+        sample_rate (int): Audio rate in Hz (channels averaged to mono, then resampled).
         frame_selection (str): ``'center'`` (default) or ``'random'``.
         load_audio (bool): Also decode the audio track (default True). A video without
             an audio track then raises ``AVLoadError``.

@@ -1,3 +1,4 @@
 from .pseudo_label_hook import PseudoLabelHook
+from .corrupt_sample_hook import CorruptSampleHook  # noqa: F401
 from .epoch_seed_hook import EpochSeedHook, epoch_worker_init_fn  # noqa: F401
 from .visualization_hook import AVVisualizationHook  # noqa: F401

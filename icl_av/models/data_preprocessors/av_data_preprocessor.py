@@ -123,8 +123,19 @@ class AVDataPreprocessor(BaseDataPreprocessor):
         return audio
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        """Stack, move to the device and normalise; ``data_samples`` pass through."""
+        """Stack, move to the device and normalise; ``data_samples`` pass through.
+
+        Markers of samples that failed to load (``data['corrupt']``, from
+        ``corrupt_aware_collate``) are ignored: they are not part of the batch.
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f'AVDataPreprocessor: expected a collated batch dict, got {type(data).__name__}; '
+                            "a dataset with on_corrupt='skip' needs collate_fn=dict(type='corrupt_aware_collate')")
         inputs = data['inputs']
+        if data.get('corrupt') and not data.get('data_samples'):
+            raise ValueError(f'AVDataPreprocessor: every sample of this batch failed to load ({len(data["corrupt"])} '
+                             'corrupt samples, e.g. ' + str(data['corrupt'][0].describe()) + '); add '
+                             "dict(type='CorruptSampleHook') to custom_hooks to skip such batches in training")
         if not isinstance(inputs, dict) or 'img' not in inputs or 'audio' not in inputs:
             raise KeyError(f"AVDataPreprocessor: data['inputs'] must be a dict with 'img' and 'audio', got "
                            f"{list(inputs) if isinstance(inputs, dict) else type(inputs)}")

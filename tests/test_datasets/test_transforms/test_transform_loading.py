@@ -218,6 +218,16 @@ def test_video_with_audio_track(tmp_path, av_media, rate, channels):
     assert results['img'].shape == (48, 64, 3)
     assert results['audio'].ndim == 1 and abs(results['audio'].size / 16000 - 2.0) < 0.1
     assert results['audio_sample_rate'] == 16000 and np.abs(results['audio']).max() > 0.05
-    # The container path also works through LoadAudio (decord backend).
+    # The container path also works through LoadAudio (PyAV backend).
     assert _load_audio(tmp_path / 'va.mp4')['audio'].size == results['audio'].size
     os.remove(tmp_path / 'va.mp4')
+
+
+def test_truncated_mp4_names_the_missing_moov_atom(tmp_path, av_media):
+    av_media.write_video_only_mp4(tmp_path / 'v.mp4')
+    data = (tmp_path / 'v.mp4').read_bytes()
+    (tmp_path / 'cut.mp4').write_bytes(data[:len(data) // 2])
+    with pytest.raises(AVLoadError, match='cut.mp4.*moov atom not found'):
+        _load_video(tmp_path / 'cut.mp4')
+    with pytest.raises(AVLoadError, match='cut.mp4.*moov atom not found'):
+        _load_audio(tmp_path / 'cut.mp4')
