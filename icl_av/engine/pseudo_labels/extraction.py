@@ -26,6 +26,7 @@ from mmengine.dist import all_gather, broadcast, get_rank, get_world_size
 from mmengine.model import is_model_wrapper
 from mmengine.utils import ProgressBar
 
+from icl_av.datasets.corrupt_samples import has_samples
 from icl_av.structures.map_normalization import FLAT_IS_BACKGROUND, min_max_normalize
 
 #: Fields of a predicted data sample that may serve as its pseudo map.
@@ -108,7 +109,10 @@ def _extract_shard(model, dataloader, map_source: str, with_match_rank: bool, sh
     progress = ProgressBar(len(dataloader)) if show_progress and get_rank() == 0 else None
     for data_batch in dataloader:
         batch_maps, batch_embeddings = [], []
-        for sample in model.test_step(data_batch):
+        # Samples whose files failed to decode (the dataset's on_corrupt='skip') are not in the batch: their
+        # sample_idx gets no map and stays invalid in the bank. A batch in which all of them failed is skipped.
+        samples = model.test_step(data_batch) if has_samples(data_batch) else []
+        for sample in samples:
             sample_idx.append(_read_sample_idx(sample))
             pred_map = _read_field(sample, map_source).detach()
             if with_match_rank:

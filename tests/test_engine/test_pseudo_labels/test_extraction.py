@@ -100,3 +100,13 @@ def test_contract_breaches_are_clear_errors():
         extract_pseudo_labels(StubLocalizer(), [[0]], map_source='gt_map', show_progress=False)
     with pytest.raises(RuntimeError, match='no samples'):
         extract_pseudo_labels(StubLocalizer(), [], show_progress=False)
+
+
+def test_a_batch_whose_samples_all_failed_to_load_is_skipped():
+    """on_corrupt='skip' can leave a refresh batch with no samples: it adds nothing and does not reach the model."""
+    from icl_av.datasets.corrupt_samples import CorruptSample, corrupt_aware_collate
+    empty = corrupt_aware_collate([CorruptSample(sample_idx=2, video_id='v2', path='v2.jpg', reason='truncated')])
+    model = StubLocalizer()
+    result = extract_pseudo_labels(model, [[4, 0], empty, [1]], show_progress=False)
+    assert result.sample_idx.tolist() == [0, 1, 4]
+    assert len(model.modes) == 2
