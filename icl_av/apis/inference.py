@@ -20,6 +20,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from icl_av.registry import MODELS, TRANSFORMS
+from icl_av.utils.checkpoint_safety import register_checkpoint_safe_globals
 from icl_av.utils.cli import UserInputError, check_checkpoint_path, check_config_path
 from icl_av.visualization.heatmap import heatmap_to_size
 
@@ -69,6 +70,7 @@ def init_localizer(config: Union[str, Path, Config], checkpoint: Optional[str] =
     model = MODELS.build(config.model)
     if checkpoint is not None:
         check_checkpoint_path(str(checkpoint))
+        register_checkpoint_safe_globals()
         try:
             load_checkpoint(model, str(checkpoint), map_location='cpu', strict=False, logger='current')
         except (RuntimeError, ValueError, EOFError, KeyError, OSError) as error:
