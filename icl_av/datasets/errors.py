@@ -3,11 +3,14 @@
 ``AVLoadError`` is raised at load time when one file cannot be decoded (it names the
 file and the reason); ``AVDatasetError`` at build time when the dataset's lists,
 annotations or files are unusable (it reports *all* problems at once).
-Both subclass builtins (``RuntimeError`` / ``ValueError``) so generic handlers still work.
+Both subclass builtins (``RuntimeError`` / ``ValueError``) so generic handlers still work,
+and :class:`~icl_av.utils.errors.UserInputError`, so the command-line door prints them as
+one ``error:`` line without importing this package.
 """
+from icl_av.utils.errors import UserInputError
 
 
-class AVLoadError(RuntimeError):
+class AVLoadError(UserInputError, RuntimeError):
     """A media file (image, audio, video) could not be read or decoded.
 
     Args:
@@ -21,7 +24,7 @@ class AVLoadError(RuntimeError):
         super().__init__(f'Cannot load {self.path}: {reason}')
 
 
-class AVDatasetError(ValueError):
+class AVDatasetError(UserInputError, ValueError):
     """A dataset's split list, annotation file or media files are unusable."""
 
 
