@@ -16,10 +16,11 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from icl_av.registry import DATASETS
+from icl_av.structures.masks import encode_rle
 
 from .audio_swap import check_swap_seed, swap_donors
 from .synthav.classes import CLASS_NAMES
-from .synthav.generator import SynthAVSample, encode_mask, generate_sample
+from .synthav.generator import SynthAVSample, generate_sample
 from .synthav.render_cache import SynthAVRenderCache
 from .synthav.splits import SPLITS, build_split
 
@@ -181,7 +182,7 @@ class SynthAVDataset(BaseDataset):
                             source=self._audio_source(idx if donor is None else donor)),
             gt_bboxes=(sample.gt_bbox[None, :].copy() if sample.is_sounding
                        else np.zeros((0, 4), dtype=np.float32)),
-            gt_masks=[encode_mask(sample.gt_mask)] if sample.is_sounding else [],
+            gt_masks=[encode_rle(sample.gt_mask)] if sample.is_sounding else [],
             is_sounding=sample.is_sounding,
             class_id=sample.class_id,
             class_name=sample.class_name,

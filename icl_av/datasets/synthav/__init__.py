@@ -7,7 +7,8 @@
 :class:`icl_av.datasets.SynthAVDataset`.
 """
 from .classes import CLASS_NAMES, NUM_CLASSES, SYNTHAV_CLASSES, SoundRecipe, SynthAVClass
-from .generator import VARIANTS, SynthAVSample, encode_mask, generate_sample
+from icl_av.structures.masks import encode_rle as encode_mask  # the old name of the one RLE codec
+from .generator import VARIANTS, SynthAVSample, generate_sample
 from .scene import DISTRACTOR_AREA_RANGE, MAIN_AREA_RANGE
 from .sounds import SNR_DB_RANGE
 from .splits import SPLITS, SplitEntry, build_split, video_id_for

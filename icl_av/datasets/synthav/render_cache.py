@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
-import pycocotools.mask as mask_utils
 
+from icl_av.structures.masks import decode_rle, encode_rle
 from ..errors import AVDatasetError
 from . import classes, generator, scene, sounds, splits
-from .generator import SynthAVSample, encode_mask, generate_sample
+from .generator import SynthAVSample, generate_sample
 
 #: Bumped when the on-disk layout changes (the generator's changes are caught by its source hash).
 CACHE_FORMAT = 1
@@ -168,8 +168,7 @@ class SynthAVRenderCache:
             class_id=meta['class_id'],
             class_name=meta['class_name'],
             gt_bbox=None if meta['gt_bbox'] is None else np.asarray(meta['gt_bbox'], dtype=np.float32),
-            gt_mask=None if rle is None else mask_utils.decode(
-                dict(size=rle['size'], counts=rle['counts'].encode('ascii'))).astype(bool),
+            gt_mask=None if rle is None else decode_rle(rle).astype(bool),
             main_class_id=meta['main_class_id'],
             main_bbox=np.asarray(meta['main_bbox'], dtype=np.float32),
             distractor_class_ids=np.asarray(meta['distractor_class_ids'], dtype=np.int64),
@@ -212,7 +211,7 @@ def _sample_meta(sample: SynthAVSample) -> dict:
         class_id=int(sample.class_id),
         class_name=sample.class_name,
         gt_bbox=None if sample.gt_bbox is None else sample.gt_bbox.tolist(),
-        gt_mask_rle=None if sample.gt_mask is None else encode_mask(sample.gt_mask),
+        gt_mask_rle=None if sample.gt_mask is None else encode_rle(sample.gt_mask),
         main_class_id=int(sample.main_class_id),
         main_bbox=sample.main_bbox.tolist(),
         distractor_class_ids=sample.distractor_class_ids.tolist(),
