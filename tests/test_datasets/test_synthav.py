@@ -9,9 +9,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from icl_av.datasets import SynthAVDataset
-from icl_av.datasets.synthav import (CLASS_NAMES, DISTRACTOR_AREA_RANGE, MAIN_AREA_RANGE, NUM_CLASSES,
+from icl_av.synthav import (CLASS_NAMES, DISTRACTOR_AREA_RANGE, MAIN_AREA_RANGE, NUM_CLASSES,
                                      SNR_DB_RANGE, SYNTHAV_CLASSES, build_split, generate_sample)
-from icl_av.datasets.synthav.sounds import (background_noise, mix_at_snr, render_class_sound,
+from icl_av.synthav.sounds import (background_noise, mix_at_snr, render_class_sound,
                                             synthesize_sounding_audio)
 from icl_av.registry import DATASETS
 

@@ -27,7 +27,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from icl_av.structures.masks import decode_rle, encode_rle
-from ..errors import AVDatasetError
+from icl_av.utils.errors import UserInputError
 from . import classes, generator, scene, sounds, splits
 from .generator import SynthAVSample, generate_sample
 
@@ -45,6 +45,13 @@ def generator_fingerprint() -> str:
     for module in (classes, scene, sounds, generator, splits):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()
+
+
+class SynthAVCacheError(UserInputError, ValueError):
+    """The cache folder cannot be created, read or mapped; the message names the file and the fix.
+
+    :class:`~icl_av.datasets.SynthAVDataset` reports it as an ``AVDatasetError``.
+    """
 
 
 class SynthAVRenderCache:
@@ -94,12 +101,12 @@ class SynthAVRenderCache:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise AVDatasetError(f'SynthAV cache: cannot create cache_dir {self.root}: {error}') from error
+            raise SynthAVCacheError(f'SynthAV cache: cannot create cache_dir {self.root}: {error}') from error
         with _locked(self.root / f'.{self.folder.name}.lock'):
             if self.is_complete():
                 return False
             if self.folder.exists():
-                raise AVDatasetError(f'SynthAV cache: {self.folder} exists but has no manifest.json '
+                raise SynthAVCacheError(f'SynthAV cache: {self.folder} exists but has no manifest.json '
                                      '(not written by this cache?); delete it to re-render')
             self._render(num_workers, log)
         return True
@@ -142,14 +149,14 @@ class SynthAVRenderCache:
         """Map the arrays and read the ground truth, checking they match this entry."""
         manifest = self._read_json('manifest.json')
         if manifest.get('key') != self.key:
-            raise AVDatasetError(f'SynthAV cache: {self.folder / "manifest.json"} belongs to another '
+            raise SynthAVCacheError(f'SynthAV cache: {self.folder / "manifest.json"} belongs to another '
                                  'render (key mismatch); delete the folder to re-render')
         num, size = len(self.recipes), self.params['img_size']
         self._frames = self._map_array('frames.npy', np.uint8, (num, size, size, 3))
         self._audio = self._map_array('audio.npy', np.float32, (num, self.audio_length))
         samples = self._read_json('samples.json')
         if not isinstance(samples, list) or len(samples) != num:
-            raise AVDatasetError(f'SynthAV cache: {self.folder / "samples.json"} does not hold {num} '
+            raise SynthAVCacheError(f'SynthAV cache: {self.folder / "samples.json"} does not hold {num} '
                                  'samples; delete the folder to re-render')
         self._samples = samples
 
@@ -187,7 +194,7 @@ class SynthAVRenderCache:
             with open(path) as file:
                 return json.load(file)
         except (OSError, ValueError) as error:
-            raise AVDatasetError(f'SynthAV cache: cannot read {path}: {error}; delete {self.folder} '
+            raise SynthAVCacheError(f'SynthAV cache: cannot read {path}: {error}; delete {self.folder} '
                                  'to re-render') from error
 
     def _map_array(self, name: str, dtype, shape: tuple) -> np.ndarray:
@@ -195,10 +202,10 @@ class SynthAVRenderCache:
         try:
             array = np.load(path, mmap_mode='r')
         except (OSError, ValueError) as error:
-            raise AVDatasetError(f'SynthAV cache: cannot map {path}: {error}; delete {self.folder} '
+            raise SynthAVCacheError(f'SynthAV cache: cannot map {path}: {error}; delete {self.folder} '
                                  'to re-render') from error
         if array.dtype != dtype or array.shape != shape:
-            raise AVDatasetError(f'SynthAV cache: {path} holds {array.dtype} {array.shape}, expected '
+            raise SynthAVCacheError(f'SynthAV cache: {path} holds {array.dtype} {array.shape}, expected '
                                  f'{np.dtype(dtype)} {shape}; delete {self.folder} to re-render')
         return array
 
@@ -234,7 +241,7 @@ def _allocate_array(path: Path, dtype, shape: tuple) -> None:
                 os.posix_fallocate(handle.fileno(), 0, size)
             except OSError as error:
                 if error.errno == errno.ENOSPC:
-                    raise AVDatasetError(f'SynthAV cache: not enough disk space in {path.parent.parent} for '
+                    raise SynthAVCacheError(f'SynthAV cache: not enough disk space in {path.parent.parent} for '
                                          f'{path.name} ({size / 2 ** 30:.2f} GiB); free some, point '
                                          'ICL_AV_SYNTHAV_CACHE elsewhere or set cache_dir=None') from error
                 if error.errno not in (errno.EINVAL, errno.EOPNOTSUPP):  # filesystems without fallocate
@@ -288,7 +295,7 @@ def _locked(path: Path):
     try:
         handle = open(path, 'a')
     except OSError as error:
-        raise AVDatasetError(f'SynthAV cache: cannot write in {path.parent} ({error}); point '
+        raise SynthAVCacheError(f'SynthAV cache: cannot write in {path.parent} ({error}); point '
                              'ICL_AV_SYNTHAV_CACHE at a writable folder or set cache_dir=None') from error
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
