@@ -136,7 +136,7 @@ def build_inference_pipeline(cfg: Config) -> Tuple[Compose, int]:
 def read_frame(frame: ArrayOrPath) -> np.ndarray:
     """A frame as uint8 BGR ``H×W×3`` from an image file or an array (gray ``H×W`` is expanded)."""
     if isinstance(frame, (str, Path)):
-        from icl_av.datasets.transforms.media_io import decode_image
+        from icl_av.datasets.utils.media_io import decode_image
         return decode_image(str(frame))
     array = np.asarray(frame)
     if array.ndim == 2:
@@ -153,7 +153,7 @@ def read_audio(audio: ArrayOrPath, target_rate: int, sample_rate: Optional[int] 
 
     Arrays may be ``(N,)`` or 2-D with channels on the shorter axis; they need ``sample_rate``.
     """
-    from icl_av.datasets.transforms.media_io import load_audio, resample
+    from icl_av.datasets.utils.media_io import load_audio, resample
     if isinstance(audio, (str, Path)):
         wave, _ = load_audio(str(audio), target_rate)
         return wave
@@ -179,7 +179,7 @@ def read_video(video: str, times: Optional[Sequence[float]], target_rate: int
     Raises:
         AVLoadError: Unreadable video, or a video without an audio track.
     """
-    from icl_av.datasets.transforms.media_io import (frame_index_at, load_video_audio, open_video,
+    from icl_av.datasets.utils.media_io import (frame_index_at, load_video_audio, open_video,
                                                      read_video_frame, video_fps)
     path = str(video)
     reader = open_video(path)

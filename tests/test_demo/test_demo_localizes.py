@@ -194,7 +194,7 @@ def test_composed_video_matches_its_scenes():
 
 @needs_pyav
 def test_make_synthav_video_tool_writes_mp4_and_boxes(tmp_path):
-    from icl_av.datasets.transforms.media_io import load_video_audio, open_video, video_fps
+    from icl_av.datasets.utils.media_io import load_video_audio, open_video, video_fps
     out = tmp_path / 'clip' / 'demo.mp4'
     proc = subprocess.run([sys.executable, MAKE_VIDEO, '--out', str(out), '--num-scenes', '3', '--seconds-per-scene',
                            '1', '--img-size', '32', '--seed', '1'], capture_output=True, text=True, timeout=120)
