@@ -49,16 +49,20 @@ def check_checkpoint_path(path: str) -> str:
 
 def _registry_names() -> List[str]:
     """All names registered in icl_av's registries and their MMEngine parents."""
-    from .setup_env import icl_av_registries, register_all_modules
+    from mmengine.registry import Registry
+
+    from icl_av import registry as icl_registry
+    from icl_av.utils.setup_env import register_all_modules
     try:
         register_all_modules(init_default_scope=False)
     except Exception:  # a broken import must not hide the original error
         pass
     names = set()
-    for value in icl_av_registries():
-        names.update(value.module_dict)
-        if value.parent is not None:
-            names.update(value.parent.module_dict)
+    for value in vars(icl_registry).values():
+        if isinstance(value, Registry):
+            names.update(value.module_dict)
+            if value.parent is not None:
+                names.update(value.parent.module_dict)
     return sorted(names)
 
 
@@ -92,8 +96,10 @@ USER_ERRORS = (UserInputError, FileNotFoundError, NotADirectoryError, IsADirecto
 def _is_user_error(error: BaseException) -> bool:
     if isinstance(error, USER_ERRORS):
         return True
-    # Data errors (AVLoadError, AVDatasetError, ...) subclass UserInputError: they name the file and the reason.
-    return isinstance(error, KeyError) and 'is not in the' in str(error) and 'registry' in str(error)
+    if isinstance(error, KeyError) and 'is not in the' in str(error) and 'registry' in str(error):
+        return True
+    # Data errors (AVLoadError, AVDatasetError, ...) subclass UserInputError, so USER_ERRORS covers them.
+    return False
 
 
 def run_cli(main: Callable[[], None]) -> None:
