@@ -82,7 +82,7 @@ def main(argv=None):
     import mmengine
 
     from icl_av.apis import build_inference_pipeline, init_localizer, localize_arrays
-    from icl_av.datasets.transforms.media_io import (frame_index_at, load_video_audio, open_video, read_video_frame,
+    from icl_av.datasets.utils.media_io import (frame_index_at, load_video_audio, open_video, read_video_frame,
                                                      video_fps)
     from icl_av.utils import UserInputError
 

@@ -1,7 +1,10 @@
-"""icl_av: unsupervised audio-visual sound source localization on MMEngine."""
-from .utils.checkpoint_safety import register_checkpoint_safe_globals
-from .version import __version__
+"""icl_av: unsupervised audio-visual sound source localization on MMEngine.
 
-register_checkpoint_safe_globals()
+Importing the package is cheap and changes no global state: the registries import
+their members lazily (``icl_av.registry``), and torch's checkpoint allow-list is
+installed where checkpoints are loaded (``tools/train.py``, ``tools/test.py``,
+:func:`icl_av.apis.init_localizer`, :func:`icl_av.utils.register_all_modules`).
+"""
+from .version import __version__
 
 __all__ = ['__version__']

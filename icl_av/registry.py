@@ -32,7 +32,7 @@ DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['icl_av.data
 DATA_SAMPLERS = Registry('data sampler', parent=MMENGINE_DATA_SAMPLERS, locations=['icl_av.datasets'])
 TRANSFORMS = Registry('transform', parent=MMENGINE_TRANSFORMS, locations=['icl_av.datasets.transforms'])
 
-MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['icl_av.models', 'icl_av.utils'])
+MODELS = Registry('model', parent=MMENGINE_MODELS, locations=['icl_av.models'])
 MODEL_WRAPPERS = Registry('model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, locations=['icl_av.models'])
 
 OPTIMIZERS = Registry('optimizer', parent=MMENGINE_OPTIMIZERS, locations=['icl_av.engine'])

@@ -15,7 +15,7 @@ def test_default_scope_builds_without_manual_imports(repo_root):
             "m = MODELS.build(dict(type='LogMelFrontend', n_mels=32))\n"
             "print(type(m).__module__)\n")
     out = subprocess.run([sys.executable, '-c', code], cwd=repo_root, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == 'icl_av.utils.audio_frontends'
+    assert out.stdout.strip() == 'icl_av.models.audio_frontends.spectrogram_frontends'
 
 
 def test_child_registry_reaches_other_scopes():

@@ -19,7 +19,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from icl_av.utils import (UserInputError, check_checkpoint_path, check_config_path,  # noqa: E402
-                          init_cpu_distributed, run_cli)
+                          init_cpu_distributed, register_checkpoint_safe_globals, run_cli)
 
 
 def parse_args(argv=None):
@@ -138,6 +138,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(check_config_path(args.config)), args)
     init_cpu_distributed(cfg)
+    register_checkpoint_safe_globals()  # the Runner loads `load_from` / resumes with torch's safe loader
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
 

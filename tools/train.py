@@ -13,7 +13,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from icl_av.utils import check_checkpoint_path, check_config_path, init_cpu_distributed, run_cli  # noqa: E402
+from icl_av.utils import (check_checkpoint_path, check_config_path, init_cpu_distributed,  # noqa: E402
+                          register_checkpoint_safe_globals, run_cli)
 
 
 def parse_args(argv=None):
@@ -90,6 +91,7 @@ def main(argv=None):
     cfg = Config.fromfile(check_config_path(args.config))
     cfg = merge_args(cfg, args)
     init_cpu_distributed(cfg)
+    register_checkpoint_safe_globals()  # the Runner loads `load_from` / resumes with torch's safe loader
     if 'runner_type' in cfg:  # a custom runner class named by the config
         from mmengine.registry import RUNNERS
         runner = RUNNERS.build(cfg)

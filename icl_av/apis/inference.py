@@ -20,6 +20,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from icl_av.registry import MODELS, TRANSFORMS
+from icl_av.utils.checkpoint_safety import register_checkpoint_safe_globals
 from icl_av.utils.cli import UserInputError, check_checkpoint_path, check_config_path
 from icl_av.visualization.heatmap import heatmap_to_size
 
@@ -69,6 +70,7 @@ def init_localizer(config: Union[str, Path, Config], checkpoint: Optional[str] =
     model = MODELS.build(config.model)
     if checkpoint is not None:
         check_checkpoint_path(str(checkpoint))
+        register_checkpoint_safe_globals()
         try:
             load_checkpoint(model, str(checkpoint), map_location='cpu', strict=False, logger='current')
         except (RuntimeError, ValueError, EOFError, KeyError, OSError) as error:
@@ -134,7 +136,7 @@ def build_inference_pipeline(cfg: Config) -> Tuple[Compose, int]:
 def read_frame(frame: ArrayOrPath) -> np.ndarray:
     """A frame as uint8 BGR ``H×W×3`` from an image file or an array (gray ``H×W`` is expanded)."""
     if isinstance(frame, (str, Path)):
-        from icl_av.datasets.transforms.media_io import decode_image
+        from icl_av.datasets.utils.media_io import decode_image
         return decode_image(str(frame))
     array = np.asarray(frame)
     if array.ndim == 2:
@@ -151,7 +153,7 @@ def read_audio(audio: ArrayOrPath, target_rate: int, sample_rate: Optional[int] 
 
     Arrays may be ``(N,)`` or 2-D with channels on the shorter axis; they need ``sample_rate``.
     """
-    from icl_av.datasets.transforms.media_io import load_audio, resample
+    from icl_av.datasets.utils.media_io import load_audio, resample
     if isinstance(audio, (str, Path)):
         wave, _ = load_audio(str(audio), target_rate)
         return wave
@@ -177,7 +179,7 @@ def read_video(video: str, times: Optional[Sequence[float]], target_rate: int
     Raises:
         AVLoadError: Unreadable video, or a video without an audio track.
     """
-    from icl_av.datasets.transforms.media_io import (frame_index_at, load_video_audio, open_video,
+    from icl_av.datasets.utils.media_io import (frame_index_at, load_video_audio, open_video,
                                                      read_video_frame, video_fps)
     path = str(video)
     reader = open_video(path)

@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from mmengine.logging import print_log
 
+from icl_av.structures.masks import compress_rle
 from .errors import AVAnnotationError
 
 HEADER_FIRST_CELLS = frozenset({'id', 'ids', 'video', 'video_id', 'file', 'filename', 'name', 'youtube_id'})
@@ -302,11 +303,6 @@ def load_rle_masks(path: str) -> Dict[str, List[Dict]]:
             if not ok:
                 raise AVAnnotationError(path, f'entry {video_id!r}: expected a COCO RLE '
                                               f'{{"size": [H, W], "counts": ...}}, got {rle!r:.80}')
-            if isinstance(rle['counts'], list):  # uncompressed RLE -> compressed
-                import pycocotools.mask as mask_utils
-                rle = mask_utils.frPyObjects(rle, *rle['size'])
-            counts = rle['counts']
-            parsed.append({'size': [int(s) for s in rle['size']],
-                           'counts': counts.decode('ascii') if isinstance(counts, bytes) else counts})
+            parsed.append(compress_rle(rle))  # uncompressed (list) counts -> str
         masks[str(video_id)] = parsed
     return masks

@@ -5,7 +5,9 @@ file and the reason); ``AVDatasetError`` at build time when the dataset's lists,
 annotations or files are unusable (it reports *all* problems at once);
 ``CorruptSampleLimitError`` when more of a training epoch failed to load than the run
 allows (see :class:`icl_av.engine.hooks.CorruptSampleHook`).
-Both families subclass builtins (``RuntimeError`` / ``ValueError``) so generic handlers still work.
+Both families subclass builtins (``RuntimeError`` / ``ValueError``) so generic handlers still work,
+and :class:`~icl_av.utils.errors.UserInputError`, so the command-line door prints them as
+one ``error:`` line without importing this package.
 
 Crossing process boundaries: these errors pickle with their ``path`` and ``reason``
 (multiprocessing pools send exceptions back that way), and a PyTorch loader worker's
@@ -15,32 +17,12 @@ original one-line message (see :func:`message_from_worker`). So the command line
 the same ``error:`` line with or without loader workers.
 """
 import re
-from typing import Optional
 
-# torch.utils.data's ExceptionWrapper.reraise() writes "Caught <Type> in DataLoader worker process N.\n
-# Original Traceback (most recent call last):\n ... <module>.<Type>: <message>".
-_WORKER_HEADER = re.compile(r'^Caught (\w+) in DataLoader worker process \d+\.\nOriginal Traceback')
+from icl_av.utils.errors import UserInputError, message_from_worker
 
+__all__ = ['AVLoadError', 'AVDatasetError', 'AVAnnotationError', 'CorruptSampleLimitError', 'message_from_worker']
 
-def message_from_worker(text: str, type_name: str) -> Optional[str]:
-    """The original message of an error that a PyTorch loader worker re-raised, else ``None``.
-
-    Args:
-        text (str): The message the main process received.
-        type_name (str): The class name of the error (e.g. ``'AVLoadError'``).
-
-    Returns:
-        str | None: The text after the traceback's last ``<module>.<Type>: `` (the message,
-        followed by any notes added with ``add_note``), or ``None`` when ``text`` is not a
-        worker re-raise.
-    """
-    if not _WORKER_HEADER.match(text):
-        return None
-    matches = list(re.finditer(rf'^(?:[\w.]+\.)?{re.escape(type_name)}: ', text, flags=re.MULTILINE))
-    return text[matches[-1].end():].rstrip() if matches else None
-
-
-class AVLoadError(RuntimeError):
+class AVLoadError(UserInputError, RuntimeError):
     """A media file (image, audio, video) could not be read or decoded.
 
     Args:
@@ -71,7 +53,7 @@ class AVLoadError(RuntimeError):
         return type(self), (self.path, self.reason)
 
 
-class AVDatasetError(ValueError):
+class AVDatasetError(UserInputError, ValueError):
     """A dataset's split list, annotation file or media files are unusable."""
 
     def __init__(self, message: str):
@@ -103,7 +85,7 @@ class AVAnnotationError(AVDatasetError):
         return type(self), (self.path, self.reason)
 
 
-class CorruptSampleLimitError(RuntimeError):
+class CorruptSampleLimitError(UserInputError, RuntimeError):
     """More of a training epoch failed to load than ``max_corrupt_fraction`` allows.
 
     A disk that rots must not train on what little is left: the run stops with this one

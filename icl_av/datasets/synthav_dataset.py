@@ -1,13 +1,14 @@
-"""SynthAVDataset: the built-in synthetic benchmark, synthesised in memory.
+"""SynthAVDataset: the built-in synthetic benchmark as an MMEngine dataset (a thin adapter).
 
 The data list holds only each sample's recipe (ID, scene split, scene index, variant);
 the frame and the waveform are rebuilt from ``(seed, scene split, index)``, so loader
 workers need no files and each sample is identical in every epoch. Without a
 ``cache_dir`` a sample is synthesised every time it is read (~3 ms at 64 px / 1 s, ~13 ms
 at 224 px / 3 s of one core); with one, the split is rendered once into it and read back
-memory-mapped (:mod:`icl_av.datasets.synthav.render_cache`), so epochs, validations and
-pseudo-label refreshes skip synthesis. See :mod:`icl_av.datasets.synthav` for what a
-scene contains and its ground truth.
+memory-mapped (:mod:`icl_av.synthav.render_cache`), so epochs, validations and
+pseudo-label refreshes skip synthesis. The benchmark itself (scenes, sounds, splits, the
+cache, the exporter) is the package :mod:`icl_av.synthav`; this module only adapts it to
+MMEngine (data list, ``get_data_info``, the audio-swap control).
 """
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -16,12 +17,14 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from icl_av.registry import DATASETS
+from icl_av.structures.masks import encode_rle
 
+from icl_av.synthav.classes import CLASS_NAMES
+from icl_av.synthav.generator import SynthAVSample, generate_sample
+from icl_av.synthav.render_cache import SynthAVCacheError, SynthAVRenderCache
+from icl_av.synthav.splits import SPLITS, build_split
 from .audio_swap import check_swap_seed, swap_donors
-from .synthav.classes import CLASS_NAMES
-from .synthav.generator import SynthAVSample, encode_mask, generate_sample
-from .synthav.render_cache import SynthAVRenderCache
-from .synthav.splits import SPLITS, build_split
+from .errors import AVDatasetError
 
 
 @DATASETS.register_module()
@@ -124,8 +127,11 @@ class SynthAVDataset(BaseDataset):
             recipes.append((info['scene_split'], info['scene_index'], info['variant']))
         cache = SynthAVRenderCache(self.cache_dir, self.split, recipes, self.seed, self.img_size,
                                    self.audio_seconds, self.audio_sample_rate)
-        cache.ensure(self.cache_workers, log=lambda line: print_log(line, logger='current'))
-        cache.open()
+        try:
+            cache.ensure(self.cache_workers, log=lambda line: print_log(line, logger='current'))
+            cache.open()
+        except SynthAVCacheError as error:  # a dataset error, like every other unusable-data case
+            raise AVDatasetError(str(error)) from error
         self._cache = cache
 
     def _swap_audio(self) -> Dict[int, int]:
@@ -181,7 +187,7 @@ class SynthAVDataset(BaseDataset):
                             source=self._audio_source(idx if donor is None else donor)),
             gt_bboxes=(sample.gt_bbox[None, :].copy() if sample.is_sounding
                        else np.zeros((0, 4), dtype=np.float32)),
-            gt_masks=[encode_mask(sample.gt_mask)] if sample.is_sounding else [],
+            gt_masks=[encode_rle(sample.gt_mask)] if sample.is_sounding else [],
             is_sounding=sample.is_sounding,
             class_id=sample.class_id,
             class_name=sample.class_name,

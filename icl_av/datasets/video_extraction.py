@@ -18,7 +18,7 @@ import numpy as np
 import soundfile as sf
 
 from .errors import AVLoadError
-from .transforms.media_io import load_audio, open_video, read_video_frame, video_fps
+from .utils.media_io import load_audio, open_video, read_video_frame, video_fps
 
 VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.webm', '.avi', '.mov')
 PCM16_FULL_SCALE = 32767 / 32768  # the largest value 16-bit PCM holds

@@ -1,11 +1,15 @@
-"""Small shared utilities: audio front ends, checkpoint safety, the CLI door, env setup."""
-from .audio_frontends import LinearSTFTFrontend, LogMelFrontend
+"""Small shared helpers at the bottom of the package: errors, the CLI door, checkpoint safety, env setup.
+
+Nothing here imports the layers above (datasets, models, ...); the audio front ends moved
+to :mod:`icl_av.models.audio_frontends`.
+"""
 from .checkpoint_safety import register_checkpoint_safe_globals
-from .cli import UserInputError, check_checkpoint_path, check_config_path, run_cli
+from .cli import check_checkpoint_path, check_config_path, run_cli
 from .dist_env import init_cpu_distributed
+from .errors import UserInputError
 from .setup_env import register_all_modules
 
 __all__ = [
-    'LogMelFrontend', 'LinearSTFTFrontend', 'register_checkpoint_safe_globals', 'UserInputError',
-    'check_checkpoint_path', 'check_config_path', 'run_cli', 'register_all_modules', 'init_cpu_distributed'
+    'register_checkpoint_safe_globals', 'UserInputError', 'check_checkpoint_path', 'check_config_path', 'run_cli',
+    'register_all_modules', 'init_cpu_distributed'
 ]

@@ -45,8 +45,11 @@ def _numpy_dtype_classes() -> list:
 def register_checkpoint_safe_globals() -> None:
     """Allow-list the globals MMEngine checkpoints contain for ``torch.load(weights_only=True)``.
 
-    Idempotent; called when ``icl_av`` is imported so ``tools/train.py --resume`` and
-    ``load_from`` work on torch >= 2.6 without ``weights_only=False``.
+    Idempotent. Called where checkpoints are loaded: ``tools/train.py`` (``--resume``,
+    ``load_from``), ``tools/test.py``, :func:`icl_av.apis.init_localizer` and
+    :func:`icl_av.utils.register_all_modules` (the setup call for Python scripts that build
+    a Runner themselves), so they work on torch >= 2.6 without ``weights_only=False``.
+    Importing ``icl_av`` does not call it: the allow-list is global state of torch.
     """
     global _REGISTERED
     if _REGISTERED:

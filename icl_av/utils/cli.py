@@ -13,9 +13,7 @@ import sys
 import zipfile
 from typing import Callable, List
 
-
-class UserInputError(Exception):
-    """Something the user passed is wrong; the message says what and what was expected."""
+from .errors import UserInputError, message_from_worker
 
 
 def check_config_path(path: str) -> str:
@@ -84,25 +82,11 @@ def describe_registry_error(message: str) -> str:
     return line
 
 
-# A PyTorch loader worker's re-raise: "Caught <Type> in DataLoader worker process N.\nOriginal Traceback ...".
-_WORKER_RERAISE = re.compile(r'^Caught (\w+) in DataLoader worker process \d+\.\nOriginal Traceback')
-
-
-def _strip_worker_traceback(message: str) -> str:
-    """The original message of an error re-raised from a loader worker (else ``message``).
-
-    So a data error reads the same with and without loader workers.
-    """
-    found = _WORKER_RERAISE.match(message)
-    if not found:
-        return message
-    starts = list(re.finditer(rf'^(?:[\w.]+\.)?{found.group(1)}: ', message, flags=re.MULTILINE))
-    return message[starts[-1].end():].splitlines()[0] if starts else message
-
-
 def one_line(error: BaseException) -> str:
     """A single-line description of a user-input error."""
-    message = _strip_worker_traceback(str(error.args[0]) if error.args else str(error))
+    message = str(error.args[0]) if error.args else str(error)
+    original = message_from_worker(message)  # an error re-raised from a loader worker
+    message = message if original is None else original.splitlines()[0]
     if isinstance(error, KeyError) and 'registry' in message:
         return describe_registry_error(message)
     return ' '.join(message.split())
@@ -116,9 +100,8 @@ def _is_user_error(error: BaseException) -> bool:
         return True
     if isinstance(error, KeyError) and 'is not in the' in str(error) and 'registry' in str(error):
         return True
-    # Data errors raised by icl_av's loaders/datasets carry the file and the reason.
-    from icl_av.datasets.errors import AVDatasetError, AVLoadError, CorruptSampleLimitError
-    return isinstance(error, (AVDatasetError, AVLoadError, CorruptSampleLimitError))
+    # Data errors (AVLoadError, AVDatasetError, ...) subclass UserInputError, so USER_ERRORS covers them.
+    return False
 
 
 def run_cli(main: Callable[[], None]) -> None:

@@ -1,25 +1,36 @@
-"""Import every icl_av module into its registry and set the default scope."""
+"""Set up icl_av for a script that builds components by hand: registries, default scope, checkpoint loading."""
 import datetime
 import warnings
 
 from mmengine import DefaultScope
+from mmengine.registry import Registry
+
+from icl_av import registry
+from .checkpoint_safety import register_checkpoint_safe_globals
+
+
+def icl_av_registries() -> list:
+    """Every registry defined in :mod:`icl_av.registry`."""
+    return [value for value in vars(registry).values() if isinstance(value, Registry)]
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import icl_av's registered modules so their classes are in the registries.
 
-    Configs with ``default_scope='icl_av'`` do not need this (the registries'
-    ``locations`` import lazily); scripts that build components by hand do.
+    Which modules hold the members is said once, in each registry's ``locations``
+    (:mod:`icl_av.registry`); this imports them, so ``utils`` needs no import of the
+    layers above it. Configs with ``default_scope='icl_av'`` do not need this (the
+    registries import their ``locations`` lazily); scripts that build components by hand,
+    or look registered classes up by name, do. It also installs torch's checkpoint
+    allow-list (:func:`~icl_av.utils.register_checkpoint_safe_globals`), so a Runner that
+    such a script builds can resume or ``load_from`` an MMEngine checkpoint.
 
     Args:
         init_default_scope (bool): Also make ``icl_av`` the current default scope.
     """
-    import icl_av.apis  # noqa: F401
-    import icl_av.datasets  # noqa: F401
-    import icl_av.engine  # noqa: F401
-    import icl_av.evaluation  # noqa: F401
-    import icl_av.models  # noqa: F401
-    import icl_av.visualization  # noqa: F401
+    for icl_registry in icl_av_registries():
+        icl_registry.import_from_location()
+    register_checkpoint_safe_globals()
 
     if not init_default_scope:
         return

@@ -61,7 +61,7 @@ def test_raw_videos_end_to_end(tmp_path, av_media):
 @pytest.mark.skipif(not HAS_PYAV, reason='PyAV writes the mp4 fixture')
 def test_widths_that_decord_pads_still_give_three_channels(tmp_path):
     # decord hands back 4-channel frames for 48 px wide H.264 video; frames must stay H×W×3 BGR.
-    from icl_av.datasets.transforms.media_io import open_video, read_video_frame
+    from icl_av.datasets.utils.media_io import open_video, read_video_frame
     path = tmp_path / 'narrow.mp4'
     write_av_mp4(path, seconds=0.5, fps=10, rate=16000, channels=1, size='48x32')
     reader = open_video(str(path))

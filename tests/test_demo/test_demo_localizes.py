@@ -103,7 +103,7 @@ def train_tiny_localizer(config_path, checkpoint_path, iters=TRAIN_ITERS, batch_
 
 def scenes_with_distractors(count, split='test', seed=0, img_size=IMG_SIZE):
     """The first ``count`` scene indices of ``split`` where silent objects share the frame with the sounding one."""
-    from icl_av.datasets.synthav import generate_sample
+    from icl_av.synthav import generate_sample
     chosen, index = [], 0
     while len(chosen) < count:
         sample = generate_sample(seed, split, index, img_size=img_size, audio_seconds=0.05)
@@ -115,7 +115,7 @@ def scenes_with_distractors(count, split='test', seed=0, img_size=IMG_SIZE):
 
 def sound_of_class(class_name, seconds, sample_rate, seed=0):
     """A SynthAV clip of ``class_name``'s sound, from a scene split no model or video here uses."""
-    from icl_av.datasets.synthav import generate_sample
+    from icl_av.synthav import generate_sample
     index = 0
     while True:
         sample = generate_sample(seed, 'control_sounds', index, img_size=16, audio_seconds=seconds,
@@ -174,8 +174,8 @@ def count_frames(path):
 
 # --------------------------------------------------------------------------- fast checks
 def test_composed_video_matches_its_scenes():
-    from icl_av.datasets.synthav import generate_sample
-    from icl_av.datasets.synthav.video import compose_synthav_video
+    from icl_av.synthav import generate_sample
+    from icl_av.synthav.video import compose_synthav_video
     video = compose_synthav_video(3, seconds_per_scene=1.5, fps=4, img_size=32, seed=3, split='test')
     assert video.frames.shape == (18, 32, 32, 3) and video.frames.dtype == np.uint8
     assert video.audio.shape == (int(4.5 * 16000),) and video.duration == pytest.approx(4.5)
@@ -195,7 +195,7 @@ def test_composed_video_matches_its_scenes():
 
 @needs_pyav
 def test_make_synthav_video_tool_writes_mp4_and_boxes(tmp_path):
-    from icl_av.datasets.transforms.media_io import load_video_audio, open_video, video_fps
+    from icl_av.datasets.utils.media_io import load_video_audio, open_video, video_fps
     out = tmp_path / 'clip' / 'demo.mp4'
     proc = subprocess.run([sys.executable, MAKE_VIDEO, '--out', str(out), '--num-scenes', '3', '--seconds-per-scene',
                            '1', '--img-size', '32', '--seed', '1'], capture_output=True, text=True, timeout=120)
@@ -217,7 +217,7 @@ def test_make_synthav_video_tool_writes_mp4_and_boxes(tmp_path):
 
 @needs_pyav
 def test_demo_dumps_peaks_json(tmp_path, tiny_config, tiny_checkpoint):
-    from icl_av.datasets.synthav.video import compose_synthav_video, write_synthav_mp4
+    from icl_av.synthav.video import compose_synthav_video, write_synthav_mp4
     video = compose_synthav_video(2, seconds_per_scene=1, fps=10, img_size=40, split='test')
     path = write_synthav_mp4(video, str(tmp_path / 'in.mp4'))
     demo = load_demo()
@@ -244,7 +244,7 @@ def test_demo_dumps_peaks_json(tmp_path, tiny_config, tiny_checkpoint):
 @pytest.mark.slow
 @needs_pyav
 def test_demo_localizes_the_sounding_object_in_unseen_scenes(tmp_path):
-    from icl_av.datasets.synthav.video import compose_synthav_video, write_synthav_mp4
+    from icl_av.synthav.video import compose_synthav_video, write_synthav_mp4
     config = write_localizer_config(tmp_path)
     checkpoint = train_tiny_localizer(config, str(tmp_path / 'avc_tiny.pth'))
 

@@ -9,7 +9,6 @@ import sys
 import pytest
 import torch
 
-import icl_av  # noqa: F401  (allow-lists what MMEngine checkpoints hold for torch.load)
 
 NUM_SAMPLES = 8
 BATCH = 2

@@ -8,7 +8,7 @@ import numpy as np
 import pycocotools.mask as mask_utils
 import soundfile as sf
 
-from icl_av.datasets.synthav import CLASS_NAMES, generate_sample
+from icl_av.synthav import CLASS_NAMES, generate_sample
 from script_modules import load_script
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))

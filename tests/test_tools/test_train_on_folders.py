@@ -51,7 +51,7 @@ def test_make_synthav_folder_trains_and_tests_through_frames_audio(repo_root, tm
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_PYAV, reason='PyAV writes the mp4 files')
 def test_folder_of_mp4_trains_and_tests_through_raw_videos(repo_root, tmp_path):
-    from icl_av.datasets.synthav.generator import generate_sample
+    from icl_av.synthav.generator import generate_sample
     root = tmp_path / 'my_videos'
     ids = {'train': [f'clip{i}' for i in range(4)], 'test': [f'test{i}' for i in range(4)]}
     boxes = []

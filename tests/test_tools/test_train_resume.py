@@ -5,7 +5,6 @@ import sys
 import pytest
 import torch
 
-import icl_av  # noqa: F401  (allow-lists what MMEngine checkpoints hold for torch.load)
 
 SHRINK = """
 _base_ = ['{root}/configs/icl/icl_r18_1xb32-9e_synthav64.py']

@@ -1,13 +1,20 @@
 """MMEngine checkpoints load with torch's safe loader; nothing beyond what they need is allowed."""
 import io
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
-import icl_av  # noqa: F401  (registers the allow-list)
+from icl_av.utils import register_checkpoint_safe_globals
+
+
+@pytest.fixture(autouse=True)
+def allow_list():
+    register_checkpoint_safe_globals()
 
 
 def test_message_hub_and_numpy_state_load_with_weights_only():
@@ -46,3 +53,17 @@ def test_other_globals_are_still_refused(payload):
     buffer.seek(0)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(buffer)
+
+
+def test_importing_icl_av_changes_no_global_state(repo_root):
+    # A fresh interpreter: `import icl_av` must neither touch torch's allow-list nor load torchaudio.
+    code = ('import sys, torch\n'
+            'before = list(torch.serialization.get_safe_globals())\n'
+            'import icl_av\n'
+            'assert list(torch.serialization.get_safe_globals()) == before, "import icl_av changed the allow-list"\n'
+            'assert "torchaudio" not in sys.modules, "import icl_av imported torchaudio"\n'
+            'import icl_av.utils\n'
+            'icl_av.utils.register_checkpoint_safe_globals()\n'
+            'assert len(torch.serialization.get_safe_globals()) > len(before)\n')
+    result = subprocess.run([sys.executable, '-c', code], cwd=repo_root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

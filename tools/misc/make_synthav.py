@@ -7,7 +7,7 @@ Example::
 writes ``frames/ID.jpg``, ``audio/ID.wav`` (16-bit PCM mono), ``train.txt``, ``test.txt``,
 ``test_boxes.json`` (VGG-SS format, normalised boxes), ``test_masks.json`` (COCO RLE),
 ``test_plus_silent.csv`` (extended benchmark) and ``meta.json``; see
-:mod:`icl_av.datasets.synthav.export` for the details.
+:mod:`icl_av.synthav.export` for the details.
 """
 import argparse
 import os
@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..')))
 
-from icl_av.datasets.synthav.export import export_synthav  # noqa: E402
+from icl_av.synthav.export import export_synthav  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -19,7 +19,7 @@ import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from icl_av.datasets.synthav.video import compose_synthav_video, write_synthav_mp4  # noqa: E402
+from icl_av.synthav.video import compose_synthav_video, write_synthav_mp4  # noqa: E402
 
 
 def parse_args(argv=None):

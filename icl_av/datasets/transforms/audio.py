@@ -103,7 +103,7 @@ class AudioClip(BaseTransform):
 class ComputeAudioFeature(BaseTransform):
     """Turn the waveform into a spectrogram feature per sample (runs in loader workers).
 
-    Wraps a front end from :mod:`icl_av.utils.audio_frontends` (``LogMelFrontend``,
+    Wraps a front end from :mod:`icl_av.models.audio_frontends` (``LogMelFrontend``,
     ``LinearSTFTFrontend``) built from the MODELS registry. Use this *or* the data
     preprocessor's ``audio_frontend``, not both.
 
@@ -120,7 +120,7 @@ class ComputeAudioFeature(BaseTransform):
         self.frontend_cfg = frontend
         if isinstance(frontend, dict):
             self.expected_rate = frontend.get('sample_rate')
-            import icl_av.utils.audio_frontends  # noqa: F401  (registers the front ends)
+            import icl_av.models.audio_frontends  # noqa: F401  (registers the front ends)
             self.frontend = MODELS.build(frontend)
         else:
             self.expected_rate = None

@@ -1,8 +1,9 @@
 """Geometric image transforms that carry the ground truth along.
 
 Each transform changes ``results['img']``, updates ``results['img_shape']`` and moves
-``gt_bboxes`` / ``gt_map`` / ``gt_masks`` through :mod:`.annotation_geometry`, so the
-metric always sees annotations in the geometry of the image the model saw.
+``gt_bboxes`` / ``gt_map`` / ``gt_masks`` through
+:mod:`icl_av.datasets.utils.annotation_geometry`, so the metric always sees annotations
+in the geometry of the image the model saw.
 """
 import math
 import random
@@ -14,7 +15,7 @@ from mmcv.transforms import BaseTransform
 
 from icl_av.registry import TRANSFORMS
 
-from .annotation_geometry import crop_annotations, hflip_annotations, image_hw, resize_annotations, \
+from ..utils.annotation_geometry import crop_annotations, hflip_annotations, image_hw, resize_annotations, \
     vflip_annotations
 
 _INTERPOLATIONS = ('nearest', 'bilinear', 'bicubic', 'area', 'lanczos')

@@ -11,8 +11,8 @@ from mmcv.transforms import BaseTransform
 
 from icl_av.registry import TRANSFORMS
 
-from .annotation_geometry import annotations_to_image
-from .media_io import decode_image, load_audio, open_video, read_video_frame, video_fps
+from ..utils.annotation_geometry import annotations_to_image
+from ..utils.media_io import decode_image, load_audio, open_video, read_video_frame, video_fps
 
 FRAME_SELECTIONS = ('center', 'random')
 

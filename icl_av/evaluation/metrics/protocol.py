@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 
 from icl_av.structures.map_normalization import FLAT_IS_EVERYWHERE, min_max_normalize
+from icl_av.structures.masks import decode_rle, encode_rle  # noqa: F401  (the one RLE codec; names kept here)
 
 #: Upsampling modes: name -> (torch mode, align_corners).
 UPSAMPLE_MODES: Dict[str, Tuple[str, Optional[bool]]] = {
@@ -169,27 +170,6 @@ def gt_map_from_bboxes(bboxes, img_shape: Sequence[int], size: Tuple[int, int]) 
         r1, r2 = (min(max(int(y * scale_y), 0), height) for y in (y1, y2))
         gt[r1:r2, c1:c2] = 1.0
     return gt
-
-
-def decode_rle(rle: dict) -> np.ndarray:
-    """Decode one COCO RLE (compressed ``str``/``bytes`` or uncompressed ``list`` counts) to ``H×W`` uint8."""
-    from pycocotools import mask as mask_utils
-    if not isinstance(rle, dict) or 'size' not in rle or 'counts' not in rle:
-        raise ValueError(f"gt_masks entries must be COCO RLE dicts with 'size' and 'counts', got {rle!r:.80}")
-    counts = rle['counts']
-    height, width = (int(v) for v in rle['size'])
-    if isinstance(counts, list):
-        rle = mask_utils.frPyObjects({'size': [height, width], 'counts': counts}, height, width)
-    elif isinstance(counts, str):
-        rle = {'size': [height, width], 'counts': counts.encode('ascii')}
-    return np.asarray(mask_utils.decode(rle), dtype=np.uint8)
-
-
-def encode_rle(binary: np.ndarray) -> dict:
-    """Encode an ``H×W`` binary map as a JSON-friendly COCO RLE (``counts`` as ``str``)."""
-    from pycocotools import mask as mask_utils
-    rle = mask_utils.encode(np.asfortranarray(np.asarray(binary, dtype=np.uint8)))
-    return {'size': [int(v) for v in rle['size']], 'counts': rle['counts'].decode('ascii')}
 
 
 def gt_map_from_masks(masks: Sequence[dict], size: Tuple[int, int]) -> torch.Tensor:

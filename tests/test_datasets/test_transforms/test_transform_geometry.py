@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from icl_av.datasets.transforms.annotation_geometry import (annotations_to_image, consensus_map, decode_rle,
+from icl_av.datasets.utils.annotation_geometry import (annotations_to_image, consensus_map, decode_rle,
                                                             encode_mask)
 from icl_av.registry import TRANSFORMS
 

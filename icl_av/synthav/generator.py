@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
-import pycocotools.mask as mask_utils
 
+from icl_av.structures.masks import encode_rle
 from .classes import CLASS_NAMES, NUM_CLASSES, SYNTHAV_CLASSES
 from .scene import layout_scene, render_scene
 from .sounds import synthesize_silence, synthesize_sounding_audio
@@ -72,13 +72,8 @@ class SynthAVSample:
 
     def mask_rle(self) -> Optional[dict]:
         """COCO RLE of ``gt_mask`` with ``counts`` as str (JSON-ready), or ``None``."""
-        return None if self.gt_mask is None else encode_mask(self.gt_mask)
+        return None if self.gt_mask is None else encode_rle(self.gt_mask)
 
-
-def encode_mask(mask: np.ndarray) -> dict:
-    """COCO RLE ``{'size': [H, W], 'counts': str}`` of a bool ``H×W`` mask (pycocotools)."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {'size': [int(s) for s in rle['size']], 'counts': rle['counts'].decode('ascii')}
 
 
 def split_rng_streams(seed: int, split: str, index: int, count: int = 3):

@@ -7,8 +7,8 @@ import pytest
 from torch.utils.data import DataLoader
 
 from icl_av.datasets import AVDatasetError, SynthAVDataset
-from icl_av.datasets.synthav import render_cache
 from icl_av.datasets.transforms import PackAVInputs
+from icl_av.synthav import render_cache
 
 SMALL = dict(num_samples=20, img_size=40, audio_seconds=0.25)
 

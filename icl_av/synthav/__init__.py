@@ -2,12 +2,16 @@
 
 ``classes`` (the catalogue: shape + colour + texture + sound per class), ``scene``
 (layout and drawing), ``sounds`` (audio synthesis), ``generator`` (one sample from
-``(seed, split, index)``), ``splits`` (which samples a split holds) and ``export``
-(writing the frames+audio layout to disk). The MMEngine dataset is
-:class:`icl_av.datasets.SynthAVDataset`.
+``(seed, split, index)``), ``splits`` (which samples a split holds), ``export``
+(writing the frames+audio layout to disk), ``video`` (composing an mp4 of scenes) and
+``render_cache`` (a split rendered once, read back memory-mapped). It is a library beside
+``datasets``, not inside it: it imports nothing of ``datasets``; the MMEngine dataset,
+:class:`icl_av.datasets.SynthAVDataset`, is a thin adapter over it. Until issue 11 this
+package was ``icl_av.datasets.synthav``.
 """
 from .classes import CLASS_NAMES, NUM_CLASSES, SYNTHAV_CLASSES, SoundRecipe, SynthAVClass
-from .generator import VARIANTS, SynthAVSample, encode_mask, generate_sample
+from icl_av.structures.masks import encode_rle as encode_mask  # the old name of the one RLE codec
+from .generator import VARIANTS, SynthAVSample, generate_sample
 from .scene import DISTRACTOR_AREA_RANGE, MAIN_AREA_RANGE
 from .sounds import SNR_DB_RANGE
 from .splits import SPLITS, SplitEntry, build_split, video_id_for

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
-import pycocotools.mask as mask_utils
 
-from ..errors import AVDatasetError
+from icl_av.structures.masks import decode_rle, encode_rle
+from icl_av.utils.errors import UserInputError
 from . import classes, generator, scene, sounds, splits
-from .generator import SynthAVSample, encode_mask, generate_sample
+from .generator import SynthAVSample, generate_sample
 
 #: Bumped when the on-disk layout changes (the generator's changes are caught by its source hash).
 CACHE_FORMAT = 1
@@ -45,6 +45,13 @@ def generator_fingerprint() -> str:
     for module in (classes, scene, sounds, generator, splits):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()
+
+
+class SynthAVCacheError(UserInputError, ValueError):
+    """The cache folder cannot be created, read or mapped; the message names the file and the fix.
+
+    :class:`~icl_av.datasets.SynthAVDataset` reports it as an ``AVDatasetError``.
+    """
 
 
 class SynthAVRenderCache:
@@ -94,12 +101,12 @@ class SynthAVRenderCache:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise AVDatasetError(f'SynthAV cache: cannot create cache_dir {self.root}: {error}') from error
+            raise SynthAVCacheError(f'SynthAV cache: cannot create cache_dir {self.root}: {error}') from error
         with _locked(self.root / f'.{self.folder.name}.lock'):
             if self.is_complete():
                 return False
             if self.folder.exists():
-                raise AVDatasetError(f'SynthAV cache: {self.folder} exists but has no manifest.json '
+                raise SynthAVCacheError(f'SynthAV cache: {self.folder} exists but has no manifest.json '
                                      '(not written by this cache?); delete it to re-render')
             self._render(num_workers, log)
         return True
@@ -142,14 +149,14 @@ class SynthAVRenderCache:
         """Map the arrays and read the ground truth, checking they match this entry."""
         manifest = self._read_json('manifest.json')
         if manifest.get('key') != self.key:
-            raise AVDatasetError(f'SynthAV cache: {self.folder / "manifest.json"} belongs to another '
+            raise SynthAVCacheError(f'SynthAV cache: {self.folder / "manifest.json"} belongs to another '
                                  'render (key mismatch); delete the folder to re-render')
         num, size = len(self.recipes), self.params['img_size']
         self._frames = self._map_array('frames.npy', np.uint8, (num, size, size, 3))
         self._audio = self._map_array('audio.npy', np.float32, (num, self.audio_length))
         samples = self._read_json('samples.json')
         if not isinstance(samples, list) or len(samples) != num:
-            raise AVDatasetError(f'SynthAV cache: {self.folder / "samples.json"} does not hold {num} '
+            raise SynthAVCacheError(f'SynthAV cache: {self.folder / "samples.json"} does not hold {num} '
                                  'samples; delete the folder to re-render')
         self._samples = samples
 
@@ -168,8 +175,7 @@ class SynthAVRenderCache:
             class_id=meta['class_id'],
             class_name=meta['class_name'],
             gt_bbox=None if meta['gt_bbox'] is None else np.asarray(meta['gt_bbox'], dtype=np.float32),
-            gt_mask=None if rle is None else mask_utils.decode(
-                dict(size=rle['size'], counts=rle['counts'].encode('ascii'))).astype(bool),
+            gt_mask=None if rle is None else decode_rle(rle).astype(bool),
             main_class_id=meta['main_class_id'],
             main_bbox=np.asarray(meta['main_bbox'], dtype=np.float32),
             distractor_class_ids=np.asarray(meta['distractor_class_ids'], dtype=np.int64),
@@ -188,7 +194,7 @@ class SynthAVRenderCache:
             with open(path) as file:
                 return json.load(file)
         except (OSError, ValueError) as error:
-            raise AVDatasetError(f'SynthAV cache: cannot read {path}: {error}; delete {self.folder} '
+            raise SynthAVCacheError(f'SynthAV cache: cannot read {path}: {error}; delete {self.folder} '
                                  'to re-render') from error
 
     def _map_array(self, name: str, dtype, shape: tuple) -> np.ndarray:
@@ -196,10 +202,10 @@ class SynthAVRenderCache:
         try:
             array = np.load(path, mmap_mode='r')
         except (OSError, ValueError) as error:
-            raise AVDatasetError(f'SynthAV cache: cannot map {path}: {error}; delete {self.folder} '
+            raise SynthAVCacheError(f'SynthAV cache: cannot map {path}: {error}; delete {self.folder} '
                                  'to re-render') from error
         if array.dtype != dtype or array.shape != shape:
-            raise AVDatasetError(f'SynthAV cache: {path} holds {array.dtype} {array.shape}, expected '
+            raise SynthAVCacheError(f'SynthAV cache: {path} holds {array.dtype} {array.shape}, expected '
                                  f'{np.dtype(dtype)} {shape}; delete {self.folder} to re-render')
         return array
 
@@ -212,7 +218,7 @@ def _sample_meta(sample: SynthAVSample) -> dict:
         class_id=int(sample.class_id),
         class_name=sample.class_name,
         gt_bbox=None if sample.gt_bbox is None else sample.gt_bbox.tolist(),
-        gt_mask_rle=None if sample.gt_mask is None else encode_mask(sample.gt_mask),
+        gt_mask_rle=None if sample.gt_mask is None else encode_rle(sample.gt_mask),
         main_class_id=int(sample.main_class_id),
         main_bbox=sample.main_bbox.tolist(),
         distractor_class_ids=sample.distractor_class_ids.tolist(),
@@ -235,7 +241,7 @@ def _allocate_array(path: Path, dtype, shape: tuple) -> None:
                 os.posix_fallocate(handle.fileno(), 0, size)
             except OSError as error:
                 if error.errno == errno.ENOSPC:
-                    raise AVDatasetError(f'SynthAV cache: not enough disk space in {path.parent.parent} for '
+                    raise SynthAVCacheError(f'SynthAV cache: not enough disk space in {path.parent.parent} for '
                                          f'{path.name} ({size / 2 ** 30:.2f} GiB); free some, point '
                                          'ICL_AV_SYNTHAV_CACHE elsewhere or set cache_dir=None') from error
                 if error.errno not in (errno.EINVAL, errno.EOPNOTSUPP):  # filesystems without fallocate
@@ -289,7 +295,7 @@ def _locked(path: Path):
     try:
         handle = open(path, 'a')
     except OSError as error:
-        raise AVDatasetError(f'SynthAV cache: cannot write in {path.parent} ({error}); point '
+        raise SynthAVCacheError(f'SynthAV cache: cannot write in {path.parent} ({error}); point '
                              'ICL_AV_SYNTHAV_CACHE at a writable folder or set cache_dir=None') from error
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

@@ -13,24 +13,15 @@ from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
-import pycocotools.mask as mask_utils
 
+from icl_av.structures.masks import decode_rle, encode_rle
 
-def decode_rle(rle: Dict) -> np.ndarray:
-    """Decode one COCO RLE dict (``counts`` as str or bytes) to an ``H×W`` uint8 mask."""
-    return mask_utils.decode(rle).astype(np.uint8)
-
-
-def encode_mask(mask: np.ndarray) -> Dict:
-    """Encode an ``H×W`` binary mask to a COCO RLE dict with ``counts`` as str (JSON/collate friendly)."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    counts = rle['counts']
-    return {'size': [int(s) for s in rle['size']],
-            'counts': counts.decode('ascii') if isinstance(counts, bytes) else counts}
+# The name the transforms and their tests knew; the codec is icl_av.structures.masks.
+encode_mask = encode_rle
 
 
 def _map_masks(masks: List[Dict], fn) -> List[Dict]:
-    return [encode_mask(fn(decode_rle(rle))) for rle in masks]
+    return [encode_rle(fn(decode_rle(rle))) for rle in masks]
 
 
 def resize_annotations(results: Dict, new_w: int, new_h: int) -> None:
@@ -181,7 +172,7 @@ def annotations_to_image(results: Dict, height: int, width: int) -> None:
         for rle in results['gt_masks']:
             if [int(s) for s in rle['size']] != [height, width]:
                 mask = cv2.resize(decode_rle(rle), (width, height), interpolation=cv2.INTER_NEAREST)
-                rle = encode_mask(mask)
+                rle = encode_rle(mask)
             resized.append(rle)
         results['gt_masks'] = resized
     results['ori_shape'] = (height, width)
