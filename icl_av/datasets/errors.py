@@ -17,6 +17,7 @@ original one-line message (see :func:`message_from_worker`). So the command line
 the same ``error:`` line with or without loader workers.
 """
 import re
+from typing import Optional
 
 from icl_av.utils.errors import UserInputError, message_from_worker
 
