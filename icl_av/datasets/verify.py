@@ -26,7 +26,7 @@ from mmengine.dataset import BaseDataset
 from .av_frames_dataset import list_frames
 from .base_av_dataset import BaseAVDataset
 from .errors import AVDatasetError, AVLoadError
-from .transforms.media_io import decode_image, load_audio, open_video, read_video_frame, video_fps
+from .utils.media_io import decode_image, load_audio, open_video, read_video_frame, video_fps
 
 VERIFY_SAMPLE_RATE = 16000  # decoding rate of audio checks; any rate decodes the same file
 NUM_PATHS_SHOWN = 5

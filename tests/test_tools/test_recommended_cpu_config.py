@@ -38,6 +38,8 @@ def test_configs_read_the_documented_layout(repo_root, monkeypatch):
     dev = Config.fromfile(os.path.join(repo_root, DEV_CONFIG))
     assert dev.train_dataloader.dataset.ann_file == 'train_fit.txt'  # val.txt is held out of train.txt
     assert dev.val_dataloader.dataset.ann_file == 'val.txt' and dev.test_dataloader.dataset.ann_file == 'test.txt'
+    assert cfg.model.amp_dtype == 'auto' and dev.model.amp_dtype is None  # the dev figures are fp32 everywhere
+    dev.model.amp_dtype = cfg.model.amp_dtype
     assert dev.model == cfg.model and dev.custom_hooks == cfg.custom_hooks  # same method as recommended
 
 

@@ -6,8 +6,8 @@ import torch
 
 from icl_av.datasets.errors import AVLoadError
 from icl_av.datasets.transforms import ComputeAudioFeature, LoadAudio
-from icl_av.datasets.transforms.media_io import MAX_AUDIO_AMPLITUDE
-from icl_av.utils.audio_frontends import LogMelFrontend
+from icl_av.datasets.utils.media_io import MAX_AUDIO_AMPLITUDE
+from icl_av.models.audio_frontends import LogMelFrontend
 
 
 @pytest.mark.parametrize('peak', [1e19, 3e38])
