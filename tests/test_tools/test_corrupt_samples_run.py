@@ -14,8 +14,6 @@ import pytest
 import torch
 from corrupt_media import make_corrupt_frames_root
 
-import icl_av  # noqa: F401  (allow-lists what MMEngine checkpoints hold for torch.load)
-
 CONFIG = """
 _base_ = ['{root}/configs/_base_/datasets/custom_frames.py', '{root}/configs/_base_/models/icl_r18.py',
           '{root}/configs/_base_/schedules/adam_20e.py', '{root}/configs/_base_/default_runtime.py']
