@@ -4,7 +4,7 @@ The localizer also owns the :class:`~icl_av.models.utils.PseudoLabelBank`; the
 ``PseudoLabelHook`` writes into it through :meth:`AVLocalizer.update_pseudo_labels`
 and :meth:`AVLocalizer.loss` reads it by the data samples' ``sample_idx``.
 """
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
