@@ -19,13 +19,13 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
-from icl_av.registry import MODELS, TRANSFORMS
+from icl_av.registry import MODELS
 from icl_av.utils.checkpoint_safety import register_checkpoint_safe_globals
 from icl_av.utils.cli import UserInputError, check_checkpoint_path, check_config_path
-from icl_av.visualization.heatmap import heatmap_to_size
-
-ArrayOrPath = Union[str, Path, np.ndarray]
-DEFAULT_SAMPLE_RATE = 16000
+from .heatmap_tracing import index_map, paste_heatmap
+# The pipeline and the input readers lived here; their names stay importable from this module.
+from .inference_inputs import ArrayOrPath, read_audio, read_frame, read_video  # noqa: F401
+from .inference_pipeline import DEFAULT_SAMPLE_RATE, GEOMETRY_TRANSFORMS, build_inference_pipeline  # noqa: F401
 
 
 # --------------------------------------------------------------------------- model
@@ -82,162 +82,6 @@ def init_localizer(config: Union[str, Path, Config], checkpoint: Optional[str] =
     return model
 
 
-# --------------------------------------------------------------------------- pipeline
-def _test_dataset_cfg(cfg: Config) -> dict:
-    for loader in ('test_dataloader', 'val_dataloader'):
-        dataset = (cfg.get(loader) or {}).get('dataset') or {}
-        while 'pipeline' not in dataset and isinstance(dataset.get('dataset'), dict):  # dataset wrappers
-            dataset = dataset['dataset']
-        if dataset.get('pipeline'):
-            return dataset
-    raise UserInputError('the model config has no test_dataloader.dataset.pipeline (nor a val one) to '
-                         'preprocess inference inputs with')
-
-
-def _type_name(transform_cfg: dict) -> str:
-    return str(transform_cfg.get('type', '')).split('.')[-1]
-
-
-GEOMETRY_TRANSFORMS = ('Resize', 'CenterCrop', 'RandomResizedCrop')
-
-
-def build_inference_pipeline(cfg: Config) -> Tuple[Compose, int]:
-    """The config's test pipeline without its loading transforms, and the audio rate it expects.
-
-    In-memory datasets (SynthAV) deliver frames and clips already at the training size,
-    so their test pipeline has no ``AudioClip`` / resize; for arbitrary inputs these are
-    added from the dataset's ``audio_seconds`` / ``img_size`` (or the same top-level
-    config variables): ``AudioClip(duration, offset='center')`` and a square ``Resize``.
-
-    Returns:
-        tuple: ``(Compose, sample_rate)``; ``sample_rate`` comes from the loading transforms'
-        (or the dataset's ``audio_sample_rate``), default 16000.
-    """
-    dataset = _test_dataset_cfg(cfg)
-    transforms = list(dataset['pipeline'])
-    rate = dataset.get('audio_sample_rate') or cfg.get('audio_sample_rate') or DEFAULT_SAMPLE_RATE
-    for transform in transforms:
-        if _type_name(transform).startswith('Load') and transform.get('sample_rate'):
-            rate = transform['sample_rate']
-    kept = [copy.deepcopy(t) for t in transforms if not _type_name(t).startswith('Load')]
-    names = {_type_name(t) for t in kept}
-    added = []
-    seconds = dataset.get('audio_seconds') or cfg.get('audio_seconds')
-    if 'AudioClip' not in names and seconds:
-        added.append(dict(type='AudioClip', duration=float(seconds), offset='center'))
-    img_size = dataset.get('img_size') or cfg.get('img_size')
-    if not names.intersection(GEOMETRY_TRANSFORMS) and img_size:
-        size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
-        added.append(dict(type='Resize', scale=size))
-    return Compose([TRANSFORMS.build(t) for t in added + kept]), int(rate)
-
-
-# --------------------------------------------------------------------------- inputs
-def read_frame(frame: ArrayOrPath) -> np.ndarray:
-    """A frame as uint8 BGR ``H×W×3`` from an image file or an array (gray ``H×W`` is expanded)."""
-    if isinstance(frame, (str, Path)):
-        from icl_av.datasets.utils.media_io import decode_image
-        return decode_image(str(frame))
-    array = np.asarray(frame)
-    if array.ndim == 2:
-        array = np.repeat(array[:, :, None], 3, axis=2)
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ValueError(f'frame must be an H×W×3 BGR image array, got shape {array.shape}')
-    if array.dtype != np.uint8:
-        array = np.clip(array, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(array)
-
-
-def read_audio(audio: ArrayOrPath, target_rate: int, sample_rate: Optional[int] = None) -> np.ndarray:
-    """A mono float32 waveform at ``target_rate`` from an audio/video file or an array.
-
-    Arrays may be ``(N,)`` or 2-D with channels on the shorter axis; they need ``sample_rate``.
-    """
-    from icl_av.datasets.utils.media_io import load_audio, resample
-    if isinstance(audio, (str, Path)):
-        wave, _ = load_audio(str(audio), target_rate)
-        return wave
-    if sample_rate is None:
-        raise ValueError('audio given as an array needs sample_rate (Hz)')
-    wave = np.asarray(audio, dtype=np.float32)
-    if wave.ndim == 2:
-        wave = wave.mean(axis=0 if wave.shape[0] <= wave.shape[1] else 1)
-    if wave.ndim != 1 or wave.size == 0:
-        raise ValueError(f'audio must be a non-empty (N,) waveform or (C, N) array, got shape {np.shape(audio)}')
-    if not np.all(np.isfinite(wave)):
-        raise ValueError('audio array contains NaN/Inf samples')
-    return resample(wave, int(sample_rate), int(target_rate))
-
-
-def read_video(video: str, times: Optional[Sequence[float]], target_rate: int
-               ) -> Tuple[List[np.ndarray], List[float], np.ndarray, float]:
-    """Decode the frames at ``times`` (seconds; ``None`` = the centre) and the audio track of a video.
-
-    Returns:
-        tuple: ``(frames (BGR), frame times, waveform at target_rate, duration in s)``.
-
-    Raises:
-        AVLoadError: Unreadable video, or a video without an audio track.
-    """
-    from icl_av.datasets.utils.media_io import (frame_index_at, load_video_audio, open_video,
-                                                     read_video_frame, video_fps)
-    path = str(video)
-    reader = open_video(path)
-    fps = video_fps(reader, path)
-    num_frames = len(reader)
-    duration = num_frames / fps
-    wave, _ = load_video_audio(path, target_rate)
-    if times is None:
-        times = [duration / 2.0]
-    frames, stamps = [], []
-    for t in times:
-        if not 0 <= float(t) <= duration:
-            raise ValueError(f'time {t} s is outside the video {path} (duration {duration:.2f} s)')
-        frames.append(read_video_frame(reader, path, frame_index_at(t, fps, num_frames)))
-        stamps.append(float(t))
-    del reader
-    return frames, stamps, wave, duration
-
-
-# --------------------------------------------------------------------------- geometry
-def _index_map(height: int, width: int) -> np.ndarray:
-    """A float32 map whose value is each pixel's linear index (exact up to 2**24 pixels)."""
-    if height * width >= 2 ** 24:
-        raise ValueError(f'frame of {height}×{width} is too large to trace through the pipeline')
-    return np.arange(height * width, dtype=np.float32).reshape(height, width)
-
-
-def _paste_heatmap(pred_map: torch.Tensor, traced: Optional[torch.Tensor], size: Tuple[int, int]) -> np.ndarray:
-    """Bring a map of the model's input geometry back to the original frame of ``size``.
-
-    ``traced`` is the index map after the pipeline's geometric transforms: its corner
-    values tell which source window (and flips) the model saw. Pixels outside that
-    window (cropped away) get 0.
-    """
-    height, width = size
-    if traced is None or traced.numel() == 0:
-        return heatmap_to_size(pred_map, size)
-    traced = traced.cpu().double()
-    rows, cols = traced.shape
-    corners = [int(round(float(v))) for v in (traced[0, 0], traced[0, -1], traced[-1, 0])]
-    (y0, x0), (_, x1), (y1, _) = [divmod(v, width) for v in corners]
-    # The window's far edge is one source step beyond the last sampled pixel (the step is
-    # the resize factor; nearest-neighbour sampling makes this exact to within one step).
-    step_x = abs(x1 - x0) / (cols - 1) if cols > 1 else 1.0
-    step_y = abs(y1 - y0) / (rows - 1) if rows > 1 else 1.0
-    left, top = min(x0, x1), min(y0, y1)
-    right = min(width, max(left + 1, int(round(max(x0, x1) + max(step_x, 1.0)))))
-    bottom = min(height, max(top + 1, int(round(max(y0, y1) + max(step_y, 1.0)))))
-    window = heatmap_to_size(pred_map, (bottom - top, right - left))
-    if x0 > x1:
-        window = window[:, ::-1]
-    if y0 > y1:
-        window = window[::-1, :]
-    heatmap = np.zeros((height, width), dtype=np.float32)
-    heatmap[top:bottom, left:right] = window
-    return heatmap
-
-
 # --------------------------------------------------------------------------- inference
 def _as_list(time) -> Tuple[List[Optional[float]], bool]:
     if time is None:
@@ -276,7 +120,7 @@ def localize_arrays(model: nn.Module, frames: Sequence[np.ndarray], wave: np.nda
             height, width = frame.shape[:2]
             item = dict(img=frame, img_shape=(height, width), ori_shape=(height, width),
                         audio=np.asarray(wave, dtype=np.float32), audio_sample_rate=int(sample_rate),
-                        audio_is_feature=False, video_id=name, gt_map=_index_map(height, width),
+                        audio_is_feature=False, video_id=name, gt_map=index_map(height, width),
                         audio_meta=dict(rate=int(sample_rate), offset=0.0, duration=len(wave) / sample_rate,
                                         source=name))
             if t is not None:
@@ -293,7 +137,7 @@ def localize_arrays(model: nn.Module, frames: Sequence[np.ndarray], wave: np.nda
             pred_map = prediction.pred_map.float().cpu()
             confidence = prediction.get('confidence', None)
             confidence = float(confidence) if confidence is not None else float(pred_map.max())
-            results.append(dict(heatmap=_paste_heatmap(pred_map, trace, size), confidence=confidence, time=t))
+            results.append(dict(heatmap=paste_heatmap(pred_map, trace, size), confidence=confidence, time=t))
     return results
 
 

@@ -27,6 +27,7 @@ from mmengine.logging import print_log
 
 from icl_av.structures.masks import compress_rle
 from .errors import AVAnnotationError
+from .problem_report import name_some
 
 HEADER_FIRST_CELLS = frozenset({'id', 'ids', 'video', 'video_id', 'file', 'filename', 'name', 'youtube_id'})
 FLICKR_FRAME_SIZE = (256, 256)
@@ -68,17 +69,11 @@ class BoxCleaningReport:
     def log(self, path: str) -> None:
         """Log a one-line summary naming the IDs when anything was dropped."""
         if self.dropped:
-            left = (f'; {self.entries_left_empty} have no valid box left: {_name_some(self.left_empty_ids)}'
+            left = (f'; {self.entries_left_empty} have no valid box left: {name_some(self.left_empty_ids, limit=10)}'
                     if self.left_empty_ids else '')
             print_log(f'{path}: dropped {self.dropped} of {self.total} boxes as invalid (non-finite, inverted or '
                       f'empty after clipping to the frame) in {self.entries_affected} entries '
-                      f'({_name_some(self.affected_ids)}){left}', logger='current', level=30)
-
-
-def _name_some(ids: List[str], limit: int = 10) -> str:
-    """``'a, b'`` or ``'a, b, ... (+7 more)'``."""
-    shown = ', '.join(ids[:limit])
-    return shown + (f' (+{len(ids) - limit} more)' if len(ids) > limit else '')
+                      f'({name_some(self.affected_ids, limit=10)}){left}', logger='current', level=30)
 
 
 def _read_text(path: str) -> str:

@@ -6,7 +6,12 @@ apart: a model that localises the *sounding* object loses much of its score, one
 ignores the sound keeps it. The datasets (``shuffle_audio=SEED``) pair frames and audio
 with :func:`swap_donors`.
 """
+from typing import Callable, Dict, List, Tuple
+
 import numpy as np
+from mmengine.logging import print_log
+
+from .errors import AVDatasetError
 
 
 def check_swap_seed(seed) -> None:
@@ -31,3 +36,38 @@ def swap_donors(count: int, seed: int) -> np.ndarray:
     donors = np.empty(count, dtype=np.int64)
     donors[order] = np.roll(order, -1)
     return donors
+
+
+def swap_audio_sources(data_list: List[Dict], seed: int, audio_source: Callable[[Dict], Tuple[str, str]],
+                       dataset_name: str) -> None:
+    """Give each sounding entry of a data list the audio of another one, by :func:`swap_donors` (in place).
+
+    Only ``audio_path`` and ``audio_id`` change; entries marked non-sounding keep their pairing.
+
+    Args:
+        data_list (list[dict]): The dataset's entries.
+        seed (int): The ``shuffle_audio`` seed.
+        audio_source (callable): ``entry -> (audio path, audio ID)`` of an entry's own audio.
+        dataset_name (str): For the messages.
+
+    Raises:
+        AVDatasetError: Fewer than two sounding entries.
+    """
+    swapped = [i for i, info in enumerate(data_list) if info.get('is_sounding') is not False]
+    if len(swapped) < 2:
+        raise AVDatasetError(f'{dataset_name}: shuffle_audio={seed} needs at least 2 sounding samples to pair '
+                             f'each frame with another sample\'s audio; the split has {len(swapped)}')
+    sources = [audio_source(data_list[i]) for i in swapped]
+    same_file = 0
+    for position, donor in enumerate(swap_donors(len(swapped), seed)):
+        receiver = data_list[swapped[position]]
+        path, audio_id = sources[donor]
+        same_file += path == sources[position][0]
+        receiver['audio_path'] = path
+        receiver['audio_id'] = audio_id
+    print_log(f'{dataset_name}: audio swapped (shuffle_audio={seed}): each of {len(swapped)} sounding samples '
+              f'is paired with another sample\'s audio; {len(data_list) - len(swapped)} non-sounding keep theirs',
+              logger='current')
+    if same_file:
+        print_log(f'{dataset_name}: {same_file} samples got an audio file identical to their own after the swap '
+                  '(the split lists the same ID more than once)', logger='current', level=30)

@@ -17,8 +17,10 @@ from typing import Dict, Optional
 
 from icl_av.registry import DATASETS
 
-from .base_av_dataset import BaseAVDataset, FileIndex, ProblemReport
+from .base_av_dataset import BaseAVDataset
 from .errors import AVLoadError
+from .file_index import FileIndex
+from .problem_report import ProblemReport
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.mp3', '.m4a', '.aac', '.mp4', '.mkv', '.webm', '.avi')

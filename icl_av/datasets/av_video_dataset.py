@@ -16,7 +16,9 @@ from typing import Dict, Optional
 
 from icl_av.registry import DATASETS
 
-from .base_av_dataset import BaseAVDataset, FileIndex, ProblemReport
+from .base_av_dataset import BaseAVDataset
+from .file_index import FileIndex
+from .problem_report import ProblemReport
 
 VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.webm', '.avi', '.mov')
 

@@ -1,9 +1,10 @@
-"""Common base of the audio-visual datasets: split lists, annotations, file checks, failure policy.
+"""Common base of the audio-visual datasets: builds the sample list and applies the failure policies.
 
 A subclass says how an ID maps to media files (:meth:`BaseAVDataset.media_paths`); this
-base reads the split list (and the extended benchmark's pair list), attaches the
-annotations (VGG-SS json boxes, Flickr-SoundNet XML boxes, RLE masks), checks every
-entry's files once at build time and applies the ``on_missing`` policy:
+base reads the split list (and the extended benchmark's pair list; :mod:`.sample_entries`),
+attaches the annotations (VGG-SS json boxes, Flickr-SoundNet XML boxes, RLE masks), checks
+every entry's files once at build time (:mod:`.file_index`, :mod:`.problem_report`) and
+applies the ``on_missing`` policy:
 
 * all missing / empty / unannotated entries are reported *at once* (counts per problem
   and the first few paths);
@@ -11,7 +12,7 @@ entry's files once at build time and applies the ``on_missing`` policy:
   ``'skip'`` (default for training) drops them and logs how many.
 
 With ``shuffle_audio=SEED`` (the audio-swap control) every sounding entry is then paired
-with the audio of another entry, by a seeded derangement; see :class:`BaseAVDataset`.
+with the audio of another entry, by a seeded derangement (:mod:`.audio_swap`); see :class:`BaseAVDataset`.
 
 Test-mode entries whose annotation lists boxes but none valid (all non-finite, inverted or
 empty after clipping; the public ``vggss.json`` has 2 such IDs) have no ground truth to score:
@@ -31,99 +32,25 @@ Unlike MMEngine's default, no other random sample is ever substituted, so a brok
 never go unnoticed. Errors that are not about a file (bugs, bad configs) always raise.
 """
 import os
-from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from icl_av.registry import TRANSFORMS
-
-from .annotations import (FLICKR_FRAME_SIZE, load_flickr_xml, load_rle_masks, load_vggss_boxes, read_pair_list,
-                          read_split_list)
-from .audio_swap import check_swap_seed, swap_donors
+from .annotations import load_rle_masks, load_vggss_boxes
+from .audio_swap import check_swap_seed, swap_audio_sources
 from .corrupt_samples import CorruptSample
-from .errors import AVAnnotationError, AVDatasetError, AVLoadError
+from .errors import AVDatasetError, AVLoadError
+# FileIndex, ProblemReport and name_some lived here; kept importable from this module.
+from .file_index import FileIndex  # noqa: F401
+from .problem_report import NUM_EXAMPLES_IN_REPORT, ProblemReport, name_some  # noqa: F401
+from .sample_entries import annotation_keys, read_sample_entries
 
 ON_MISSING_POLICIES = ('error', 'skip')
 ON_CORRUPT_POLICIES = ('error', 'skip')
 BOX_FORMATS = ('vggss', 'flickr_xml')
-NUM_EXAMPLES_IN_REPORT = 5
-
-
-def name_some(ids: Sequence[str], limit: int = NUM_EXAMPLES_IN_REPORT) -> str:
-    """``'a, b, c'`` or ``'a, b, c (+7 more)'``: the IDs a warning names."""
-    ids = list(ids)
-    shown = ', '.join(str(i) for i in ids[:limit])
-    return shown + (f' (+{len(ids) - limit} more)' if len(ids) > limit else '')
-
-
-class FileIndex:
-    """The files of one folder, indexed by stem, listed once (fast for 100k+ files).
-
-    Args:
-        folder (str): Folder to scan (may be missing: then it is empty).
-        extensions (Sequence[str]): Allowed lowercase extensions, in order of preference.
-    """
-
-    def __init__(self, folder: str, extensions: Sequence[str]):
-        self.folder = folder
-        self.extensions = tuple(extensions)
-        self.files: Dict[str, str] = {}
-        self.dirs: Dict[str, str] = {}
-        if not os.path.isdir(folder):
-            return
-        rank = {ext: i for i, ext in enumerate(self.extensions)}
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir():
-                    self.dirs[entry.name] = entry.path
-                    continue
-                stem, ext = os.path.splitext(entry.name)
-                ext = ext.lower()
-                if ext not in rank:
-                    continue
-                known = self.files.get(stem)
-                if known is None or rank[ext] < rank[os.path.splitext(known)[1].lower()]:
-                    self.files[stem] = entry.path
-
-    def find(self, stem: str) -> Optional[str]:
-        """Path of ``stem`` with an allowed extension, or ``None``."""
-        return self.files.get(stem)
-
-    def find_dir(self, stem: str) -> Optional[str]:
-        """Path of the sub-folder named ``stem``, or ``None``."""
-        return self.dirs.get(stem)
-
-    def expected(self, stem: str) -> str:
-        """The path a user should create for ``stem`` (for error messages)."""
-        return os.path.join(self.folder, stem + self.extensions[0])
-
-
-class ProblemReport:
-    """Collects unusable entries by reason and formats one message for all of them."""
-
-    def __init__(self):
-        self.by_reason: Dict[str, List[str]] = OrderedDict()
-        self.bad_ids = set()
-
-    def add(self, video_id: str, reason: str, path: str) -> None:
-        """Record that entry ``video_id`` is unusable because of ``reason`` (``path`` shown)."""
-        self.by_reason.setdefault(reason, []).append(path)
-        self.bad_ids.add(video_id)
-
-    def __bool__(self) -> bool:
-        return bool(self.bad_ids)
-
-    def format(self, dataset_name: str, total: int) -> str:
-        """One multi-line message: counts per reason and the first few paths of each."""
-        lines = [f'{dataset_name}: {len(self.bad_ids)} of {total} entries are unusable:']
-        for reason, paths in self.by_reason.items():
-            shown = ', '.join(paths[:NUM_EXAMPLES_IN_REPORT])
-            more = f' (+{len(paths) - NUM_EXAMPLES_IN_REPORT} more)' if len(paths) > NUM_EXAMPLES_IN_REPORT else ''
-            lines.append(f'  - {len(paths)} × {reason}: {shown}{more}')
-        return '\n'.join(lines)
 
 
 class BaseAVDataset(BaseDataset):
@@ -216,52 +143,14 @@ class BaseAVDataset(BaseDataset):
         return f'{type(self).__name__}({source}, data_root={self.data_root!r})'
 
     def _read_entries(self) -> List[Dict]:
-        """The samples to build: split-list IDs (sounding) then pair-list rows."""
-        entries = []
-        if self.ann_file:
-            for entry in read_split_list(self.ann_file):
-                entries.append(dict(video_id=entry.video_id, audio_id=entry.video_id,
-                                    frame_index=entry.frame_index, is_sounding=None))
-        if self.pair_file:
-            pairs = read_pair_list(self._join(self.pair_file))
-            # A list ID already present as a sounding (ID, ID) row is not added twice.
-            listed_sounding = {p.video_id for p in pairs if p.is_sounding and p.audio_id == p.video_id}
-            entries = [dict(e, is_sounding=True) for e in entries if e['video_id'] not in listed_sounding]
-            for pair in pairs:
-                entries.append(dict(video_id=pair.video_id, audio_id=pair.audio_id, frame_index=None,
-                                    is_sounding=pair.is_sounding))
-        if not self.ann_file and not self.pair_file:
-            raise AVDatasetError(f'{type(self).__name__}: give ann_file (a split list) and/or pair_file')
-        return entries
+        """The samples to build (see :func:`~icl_av.datasets.sample_entries.read_sample_entries`)."""
+        return read_sample_entries(self.ann_file, self._join(self.pair_file), type(self).__name__)
 
     def _annotations_for(self, video_id: str, vggss: Optional[Dict], problems: ProblemReport,
                          xml_dropped: Dict[str, int], required: bool) -> Optional[Dict]:
-        """Box/mask keys for one ID, or ``None`` (problem recorded) when required and absent."""
-        info = {}
-        if vggss is not None:
-            record = vggss.get(video_id)
-            if record is None:
-                if required:
-                    problems.add(video_id, f'ID not in box file {self.box_file}', video_id)
-                    return None
-            else:
-                info.update(gt_bboxes=record['bboxes'], bbox_frame_size=(1.0, 1.0))
-        elif self.xml_dir:
-            xml_path = os.path.join(self._join(self.xml_dir), video_id + '.xml')
-            if not os.path.isfile(xml_path):
-                if required:
-                    problems.add(video_id, 'missing annotation XML', xml_path)
-                    return None
-            else:
-                try:
-                    boxes, dropped = load_flickr_xml(xml_path)
-                except AVAnnotationError as error:
-                    problems.add(video_id, 'malformed annotation XML', f'{xml_path} ({error.reason})')
-                    return None
-                if dropped:
-                    xml_dropped[video_id] = dropped
-                info.update(gt_bboxes=boxes, bbox_frame_size=FLICKR_FRAME_SIZE, gt_map_from_boxes=True)
-        return info
+        """Box keys for one ID (see :func:`~icl_av.datasets.sample_entries.annotation_keys`)."""
+        return annotation_keys(video_id, vggss, self.box_file, self._join(self.xml_dir), problems, xml_dropped,
+                               required)
 
     def load_data_list(self) -> List[Dict]:
         """Build the sample list and apply the ``on_missing`` policy (see module docstring)."""
@@ -337,25 +226,7 @@ class BaseAVDataset(BaseDataset):
 
     def _swap_audio(self, data_list: List[Dict]) -> None:
         """Give each sounding entry the audio of the next one in a seeded random cycle (in place)."""
-        seed = self.shuffle_audio
-        swapped = [i for i, info in enumerate(data_list) if info.get('is_sounding') is not False]
-        if len(swapped) < 2:
-            raise AVDatasetError(f'{self._name()}: shuffle_audio={seed} needs at least 2 sounding samples to pair '
-                                 f'each frame with another sample\'s audio; the split has {len(swapped)}')
-        sources = [self.audio_source(data_list[i]) for i in swapped]
-        same_file = 0
-        for position, donor in enumerate(swap_donors(len(swapped), seed)):
-            receiver = data_list[swapped[position]]
-            path, audio_id = sources[donor]
-            same_file += path == sources[position][0]
-            receiver['audio_path'] = path
-            receiver['audio_id'] = audio_id
-        print_log(f'{self._name()}: audio swapped (shuffle_audio={seed}): each of {len(swapped)} sounding samples '
-                  f'is paired with another sample\'s audio; {len(data_list) - len(swapped)} non-sounding keep theirs',
-                  logger='current')
-        if same_file:
-            print_log(f'{self._name()}: {same_file} samples got an audio file identical to their own after the swap '
-                      '(the split lists the same ID more than once)', logger='current', level=30)
+        swap_audio_sources(data_list, self.shuffle_audio, self.audio_source, self._name())
 
     def prepare_data(self, idx: int):
         """Run the pipeline on sample ``idx``; failures name the sample and are never swallowed.

@@ -12,7 +12,7 @@ package was ``icl_av.datasets.synthav``.
 from .classes import CLASS_NAMES, NUM_CLASSES, SYNTHAV_CLASSES, SoundRecipe, SynthAVClass
 from icl_av.structures.masks import encode_rle as encode_mask  # the old name of the one RLE codec
 from .generator import VARIANTS, SynthAVSample, generate_sample
-from .scene import DISTRACTOR_AREA_RANGE, MAIN_AREA_RANGE
+from .scene_layout import DISTRACTOR_AREA_RANGE, MAIN_AREA_RANGE
 from .sounds import SNR_DB_RANGE
 from .splits import SPLITS, SplitEntry, build_split, video_id_for
 

@@ -27,7 +27,7 @@ from mmengine.utils import ProgressBar
 
 from .classes import CLASS_NAMES
 from .generator import generate_sample
-from .scene import DISTRACTOR_AREA_RANGE, MAIN_AREA_RANGE
+from .scene_layout import DISTRACTOR_AREA_RANGE, MAIN_AREA_RANGE
 from .sounds import SNR_DB_RANGE
 from .splits import SplitEntry, build_split, video_id_for
 

@@ -20,7 +20,8 @@ import numpy as np
 
 from icl_av.structures.masks import encode_rle
 from .classes import CLASS_NAMES, NUM_CLASSES, SYNTHAV_CLASSES
-from .scene import layout_scene, render_scene
+from .scene_layout import layout_scene
+from .scene_render import render_scene
 from .sounds import synthesize_silence, synthesize_sounding_audio
 
 VARIANTS = ('sounding', 'offscreen', 'silent')

@@ -28,7 +28,7 @@ import numpy as np
 
 from icl_av.structures.masks import decode_rle, encode_rle
 from icl_av.utils.errors import UserInputError
-from . import classes, generator, scene, sounds, splits
+from . import classes, generator, scene_layout, scene_render, sounds, splits
 from .generator import SynthAVSample, generate_sample
 
 #: Bumped when the on-disk layout changes (the generator's changes are caught by its source hash).
@@ -42,7 +42,7 @@ Recipe = Tuple[str, int, str]  # (scene split, scene index, variant)
 def generator_fingerprint() -> str:
     """SHA-256 of the source of every module that decides what a SynthAV sample looks like."""
     digest = hashlib.sha256()
-    for module in (classes, scene, sounds, generator, splits):
+    for module in (classes, scene_layout, scene_render, sounds, generator, splits):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()
 

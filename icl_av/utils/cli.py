@@ -20,7 +20,7 @@ def check_config_path(path: str) -> str:
     """Return ``path`` if it is a config file, else raise :class:`UserInputError`."""
     if not osp.isfile(path):
         raise UserInputError(f'config file not found: {path!r} (expected a python config such as '
-                             'configs/icl/icl_r18_synthav.py)')
+                             'configs/icl/icl_r18_1xb32-9e_synthav64.py)')
     if not path.endswith(('.py', '.json', '.yaml', '.yml')):
         raise UserInputError(f'config {path!r} is not a .py/.json/.yaml config file')
     return path

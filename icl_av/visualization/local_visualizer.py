@@ -86,7 +86,7 @@ class AVLocalVisualizer(Visualizer):
                     drawn = draw_outline(drawn, region > 0, self.outline_color)
             masks = _field(data_sample, 'gt_masks')
             if masks:
-                from icl_av.evaluation.metrics.protocol import decode_rle
+                from icl_av.structures.masks import decode_rle
                 union = np.zeros(tuple(int(v) for v in masks[0]['size']), dtype=np.uint8)
                 for rle in masks:
                     union = np.maximum(union, decode_rle(rle))

@@ -163,3 +163,14 @@ def test_auc_and_success_rate_hand_values():
     assert scores['auc'] == pytest.approx(expected_auc)
     assert ciou_auc([1.0, 1.0]) == pytest.approx(1.0)
     assert math.isnan(ciou_auc([]))
+
+
+def test_protocol_module_reexports_the_single_purpose_modules():
+    from icl_av.evaluation.metrics import ciou_scores, gt_maps, map_binarization, protocol, protocol_presets
+    from icl_av.evaluation.metrics import reference_maps
+    from icl_av.structures import masks
+    homes = {'resolve_protocol': protocol_presets, 'PRESETS': protocol_presets, 'build_gt_map': gt_maps,
+             'binarize_prediction': map_binarization, 'normalize_map': map_binarization,
+             'perfect_prediction': reference_maps, 'ciou_auc': ciou_scores, 'decode_rle': masks}
+    for name, home in homes.items():
+        assert getattr(protocol, name) is getattr(home, name), name

@@ -153,3 +153,21 @@ def test_losing_the_rename_race_to_another_host_keeps_its_entry(tmp_path, monkey
     dataset = SynthAVDataset(cache_dir=str(tmp_path), **SMALL)
     assert_same_results(SynthAVDataset(**SMALL).get_data_info(2), dataset.get_data_info(2))
     assert not list(tmp_path.glob('.tmp-*'))
+
+
+def test_the_fingerprint_covers_every_module_the_generator_draws_with():
+    import ast
+    from pathlib import Path
+
+    # generator.py and every synthav module it imports, directly or through another one, decide the samples.
+    folder = Path(render_cache.__file__).parent
+    drawn_with, todo = set(), ['generator']
+    while todo:
+        name = todo.pop()
+        drawn_with.add(name)
+        tree = ast.parse((folder / f'{name}.py').read_text(encoding='utf-8'))
+        todo += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1
+                 and node.module and node.module not in drawn_with]
+    assert {'scene_layout', 'scene_render', 'sounds', 'classes'} <= drawn_with
+    hashed = set(render_cache.generator_fingerprint.__code__.co_names)
+    assert drawn_with <= hashed, f'not in generator_fingerprint: {sorted(drawn_with - hashed)}'

@@ -21,9 +21,13 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
 from icl_av.registry import METRICS
+from icl_av.structures.masks import encode_rle
 from .extended import extended_scores
-from .protocol import (binarize_map, binarize_prediction, build_gt_map, center_prior_map, ciou, encode_rle,
-                       perfect_prediction, resolve_protocol, summarize_cious)
+from .ciou_scores import ciou, summarize_cious
+from .gt_maps import build_gt_map
+from .map_binarization import binarize_map, binarize_prediction
+from .protocol_presets import resolve_protocol
+from .reference_maps import center_prior_map, perfect_prediction
 
 #: The scorers reported next to the model: key prefix -> description.
 BASELINES = {

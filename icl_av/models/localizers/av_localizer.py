@@ -4,48 +4,21 @@ The localizer also owns the :class:`~icl_av.models.utils.PseudoLabelBank`; the
 ``PseudoLabelHook`` writes into it through :meth:`AVLocalizer.update_pseudo_labels`
 and :meth:`AVLocalizer.loss` reads it by the data samples' ``sample_idx``.
 """
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
-from torchvision.ops import roi_align
 
 from icl_av.registry import MODELS
 from icl_av.structures import AVDataSample
 from icl_av.utils.machine import choose_amp_dtype
 from ..utils.pseudo_label_bank import PseudoLabelBank
+# crop_maps lived here; kept importable from this module.
+from .map_ops import align_to_views, crop_maps, posterior_maps, specificity_against_batch  # noqa: F401
 
 ForwardResults = Union[Dict[str, torch.Tensor], List[AVDataSample]]
-
-
-def crop_maps(maps: torch.Tensor, windows: Sequence[Optional[Sequence[float]]], map_size) -> torch.Tensor:
-    """Cut each whole-frame map to a window of the frame and resample it to ``map_size``.
-
-    Args:
-        maps (Tensor): ``B×h×w`` maps of whole frames.
-        windows (list): Per map, ``(x1, y1, x2, y2)`` as fractions of the frame, or ``None``
-            for the whole frame.
-        map_size (tuple[int, int]): Output ``(h, w)``.
-
-    Returns:
-        Tensor: ``B×map_size`` maps (bilinear; a window of the whole frame with an equal size
-        returns the maps unchanged).
-    """
-    map_size = tuple(int(v) for v in map_size)
-    if all(window is None for window in windows):
-        if tuple(maps.shape[-2:]) == map_size:
-            return maps
-        return F.interpolate(maps[:, None], size=map_size, mode='bilinear', align_corners=False)[:, 0]
-    height, width = maps.shape[-2:]
-    boxes = torch.tensor([[i, *(window if window is not None else (0.0, 0.0, 1.0, 1.0))]
-                          for i, window in enumerate(windows)], dtype=maps.dtype, device=maps.device)
-    boxes[:, 1::2] *= width
-    boxes[:, 2::2] *= height
-    return roi_align(maps[:, None], boxes, output_size=map_size, spatial_scale=1.0, sampling_ratio=1,
-                     aligned=True)[:, 0]
 
 
 def _build(cfg: Union[dict, nn.Module], what: str, **defaults) -> nn.Module:
@@ -250,11 +223,8 @@ class AVLocalizer(BaseModel):
                              '`sample_idx` metainfo (needed to look up their pseudo-labels)')
         idx = torch.tensor([int(ds.metainfo['sample_idx']) for ds in data_samples], dtype=torch.long)
         labels = self.pseudo_label_bank.gather(idx)
-        maps = crop_maps(labels['maps'], [ds.metainfo.get('crop_window') for ds in data_samples], map_size)
-        flipped = torch.tensor([bool(ds.metainfo.get('flip', False)) for ds in data_samples], device=maps.device)
-        if flipped.any():
-            maps = torch.where(flipped[:, None, None], maps.flip(-1), maps)
-        labels['maps'] = maps
+        labels['maps'] = align_to_views(labels['maps'], [ds.metainfo.get('crop_window') for ds in data_samples],
+                                        [ds.metainfo.get('flip', False) for ds in data_samples], map_size)
         return labels
 
     # ------------------------------------------------------------------ predict
@@ -267,10 +237,7 @@ class AVLocalizer(BaseModel):
         maps = self.head.paired_similarity(feats['visual'], audio)
         prototypes = self.pseudo_label_bank.prototypes
         if self.map_mode == 'posterior' and prototypes.numel():
-            prototypes = F.normalize(prototypes.to(maps.dtype), dim=1)
-            others = torch.einsum('bdhw,kd->bkhw', feats['visual'], prototypes)
-            logits = torch.cat([maps[:, None], others], dim=1) / self.posterior_tau
-            maps = torch.softmax(logits, dim=1)[:, 0]
+            maps = posterior_maps(maps, feats['visual'], prototypes, self.posterior_tau)
         return maps
 
     @property
@@ -327,11 +294,7 @@ class AVLocalizer(BaseModel):
         own = self.head.paired_similarity(visual, audio)
         if batch < 2:
             return own, torch.zeros(batch, dtype=torch.long, device=own.device)
-        sim = self.head.similarity(visual, audio)  # frame i, audio j
-        others = (sim.sum(dim=1) - own) / (batch - 1)
-        scores = sim.flatten(2).amax(dim=2)
-        ranks = (scores > torch.diagonal(scores)[:, None]).sum(dim=1)
-        return own - others, ranks
+        return specificity_against_batch(own, self.head.similarity(visual, audio))  # sim: frame i, audio j
 
     def _forward(self, inputs: Dict[str, torch.Tensor],
                  data_samples: Optional[List[AVDataSample]] = None) -> Dict[str, torch.Tensor]:
