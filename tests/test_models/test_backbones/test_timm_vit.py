@@ -111,3 +111,13 @@ def test_audio_vit_pools_any_spectrogram_size_and_takes_a_3_channel_file(tmp_pat
     assert cls(torch.randn(1, 1, 64, 48)).shape == (1, 192)
     with pytest.raises(ValueError, match='pool'):
         TimmViTAudioEncoder(**TINY, pool='median')
+
+
+def test_shape_mismatch_is_named_and_nothing_is_loaded(tmp_path):
+    state = dict(TimmViTVisualBackbone(**TINY).model.state_dict())
+    state['blocks.1.mlp.fc1.weight'] = torch.zeros(10, 192)
+    path = str(tmp_path / 'wrong_shape.pth')
+    torch.save(state, path)
+    with pytest.raises(CheckpointMismatchError, match=r'shape mismatch 1 \[blocks\.1\.mlp\.fc1\.weight file '
+                                                      r'\(10, 192\) vs model \(768, 192\)\]'):
+        TimmViTVisualBackbone(**TINY, pretrained=path)
