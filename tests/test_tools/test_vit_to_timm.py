@@ -4,12 +4,15 @@ The source-named state dicts are made from tiny timm models (no downloads), spel
 official key names checked below, so a converted file must load exactly into the tower.
 """
 import os
+import subprocess
+import sys
 
 import pytest
 import timm
 import torch
 
 from icl_av.models.backbones import TimmViTVisualBackbone
+from icl_av.utils.errors import UserInputError
 from script_modules import load_script
 
 DINOV2 = dict(model_name='vit_small_patch14_reg4_dinov2', depth=2, embed_dim=64, num_heads=2, img_size=56)
@@ -72,16 +75,28 @@ def test_cli_writes_a_file_the_tower_loads_exactly(tool, tmp_path, source, spec)
     official = tool.timm_to_dinov2(state) if source == 'dinov2' else tool.timm_to_clip(state)
     src, dst = str(tmp_path / 'official.pth'), str(tmp_path / 'timm.safetensors')
     torch.save(official, src)
-    assert tool.main([source, src, dst]) == 0
+    tool.main([source, src, dst])
     kwargs = {k: v for k, v in spec.items() if k != 'model_name'}
     tower = TimmViTVisualBackbone(spec['model_name'], pretrained=dst, **kwargs)
     _assert_same({k: v for k, v in tower.model.state_dict().items()}, state)
 
 
-def test_unknown_keys_are_an_error_not_dropped(tool, tmp_path, capsys):
+def test_unknown_keys_are_an_error_not_dropped(tool, tmp_path):
     official = tool.timm_to_clip(_timm_state(CLIP, num_classes=0))
     official['transformer.resblocks.0.attn.extra'] = torch.zeros(1)
     src = str(tmp_path / 'odd.pth')
     torch.save(official, src)
-    assert tool.main(['clip', src, str(tmp_path / 'out.safetensors')]) == 1
-    assert 'transformer.resblocks.0.attn.extra' in capsys.readouterr().err
+    with pytest.raises(UserInputError, match='transformer.resblocks.0.attn.extra'):
+        tool.main(['clip', src, str(tmp_path / 'out.safetensors')])
+
+
+def test_check_model_that_does_not_fit_prints_one_line(repo_root, tool, tmp_path):
+    src, dst = str(tmp_path / 'tiny.pth'), str(tmp_path / 'tiny.safetensors')
+    torch.save(tool.timm_to_dinov2(_timm_state(DINOV2, num_classes=0)), src)  # 2 blocks, 64 wide
+    result = subprocess.run([sys.executable, 'tools/model_converters/vit_to_timm.py', 'dinov2', src, dst,
+                             '--check-model', 'vit_small_patch14_reg4_dinov2'],
+                            cwd=repo_root, capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr[-2000:]
+    error = [line for line in result.stderr.splitlines() if line.startswith('error: ')]
+    assert len(error) == 1 and 'nothing was loaded' in error[0]
+    assert 'missing 140 [blocks.10.' in error[0] and 'shape mismatch' in error[0]  # blocks 2..11; 64 vs 384 wide

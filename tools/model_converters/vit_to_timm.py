@@ -25,7 +25,7 @@ Example::
 
 ``--check-model`` builds that timm model as our visual tower and loads the result exactly, so a
 file that would not load fails here, with the keys named. A key the converter does not know is
-an error, never dropped silently.
+an error, never dropped silently. Errors print one line (``ICL_AV_DEBUG=1`` shows the traceback).
 """
 import argparse
 import os
@@ -38,7 +38,7 @@ import torch
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..')))
 
 from icl_av.models.backbones.checkpoint_loading import read_state_dict  # noqa: E402
-from icl_av.utils.errors import UserInputError  # noqa: E402
+from icl_av.utils import UserInputError, run_cli  # noqa: E402
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -188,20 +188,15 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     args = parse_args(argv)
-    try:
-        state = convert(args.source, args.src, args.dst)
-        print(f'wrote {len(state)} tensors with timm names to {args.dst}')
-        if args.check_model:
-            from icl_av.models.backbones import TimmViTVisualBackbone
-            TimmViTVisualBackbone(args.check_model, pretrained=args.dst)
-            print(f'{args.dst} loads exactly into {args.check_model}')
-    except (UserInputError, FileNotFoundError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    return 0
+    state = convert(args.source, args.src, args.dst)
+    print(f'wrote {len(state)} tensors with timm names to {args.dst}')
+    if args.check_model:
+        from icl_av.models.backbones import TimmViTVisualBackbone
+        TimmViTVisualBackbone(args.check_model, pretrained=args.dst)
+        print(f'{args.dst} loads exactly into {args.check_model}')
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_cli(main)  # a user error (unknown key, file that does not fit) prints one line and exits with status 2
