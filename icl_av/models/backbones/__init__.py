@@ -1,5 +1,9 @@
-"""Backbones: timm wrappers for the visual map and the audio embedding."""
-from .checkpoint_loading import LoadReport, load_local_weights, read_state_dict
+"""Backbones: timm wrappers for the visual map and the audio embedding (CNN stages and ViT token grids)."""
+from .checkpoint_loading import (CheckpointMismatchError, LoadReport, load_local_weights, load_state_dict_exactly,
+                                 read_state_dict)
 from .timm_backbones import TimmAudioEncoder, TimmVisualBackbone
+from .timm_vit import TimmViTAudioEncoder, TimmViTVisualBackbone
 
-__all__ = ['TimmVisualBackbone', 'TimmAudioEncoder', 'load_local_weights', 'read_state_dict', 'LoadReport']
+__all__ = ['TimmVisualBackbone', 'TimmAudioEncoder', 'TimmViTVisualBackbone', 'TimmViTAudioEncoder',
+           'load_local_weights', 'load_state_dict_exactly', 'read_state_dict', 'LoadReport',
+           'CheckpointMismatchError']

@@ -6,11 +6,13 @@ has one input channel, the classifier is gone), and a user who points ``pretrain
 file wants to be told exactly which weights did and did not land.
 """
 import os.path as osp
-from typing import Dict, List, NamedTuple
+from typing import Dict, List, NamedTuple, Sequence
 
 import torch
 import torch.nn as nn
 from mmengine.logging import MMLogger, print_log
+
+from icl_av.utils.errors import UserInputError
 
 CHECKPOINT_SUFFIXES = ('.pth', '.pt', '.bin', '.ckpt', '.safetensors')
 # Wrappers that training frameworks put around a state dict, outermost first.
@@ -36,6 +38,10 @@ class LoadReport(NamedTuple):
     unexpected: List[str]
     adapted: List[str]
     mismatched: List[str]
+
+
+class CheckpointMismatchError(UserInputError):
+    """A weight file does not fit the model exactly; the one-line message names the keys."""
 
 
 def looks_like_checkpoint_path(value) -> bool:
@@ -85,6 +91,78 @@ def _candidate_names(name: str):
             yield base.replace('.', '_', 1)
 
 
+def sums_to_one_channel(value: torch.Tensor, expected: torch.Size) -> bool:
+    """True when ``value`` is a multi-channel stem kernel that summing over channels fits to ``expected``."""
+    return (value.dim() == 4 and len(expected) == 4 and expected[1] == 1 and value.shape[1] > 1
+            and value.shape[0] == expected[0] and value.shape[2:] == expected[2:])
+
+
+def _name_some(keys: Sequence[str], limit: int = 8) -> str:
+    """``[a, b, ...]`` with at most ``limit`` names and the count of the rest."""
+    shown = ', '.join(keys[:limit])
+    return f'[{shown}{f", ... (+{len(keys) - limit} more)" if len(keys) > limit else ""}]'
+
+
+def load_state_dict_exactly(model: nn.Module,
+                            state: Dict[str, torch.Tensor],
+                            source: str,
+                            owner: str = 'backbone',
+                            ignore_prefixes: Sequence[str] = ()) -> LoadReport:
+    """Load ``state`` into ``model`` only if every model tensor gets a value of its shape.
+
+    Unlike :func:`load_local_weights` (which loads what matches and logs the rest), a partial
+    load is an error here: the towers built on pretrained transformers are useless with a
+    half-loaded file, and a renamed key would otherwise go unnoticed. File keys under
+    ``ignore_prefixes`` (a classifier or projection ``head.`` the tower does not build) are
+    dropped and logged. A 3-channel stem is summed to one channel when the model takes one.
+
+    Args:
+        model (nn.Module): The model whose ``state_dict`` names must all be covered.
+        state (dict[str, Tensor]): File tensors, already renamed to the model's names.
+        source (str): The file (named in messages).
+        owner (str): The tower (named in messages).
+        ignore_prefixes (Sequence[str]): File-key prefixes that may be left unused.
+
+    Returns:
+        LoadReport: Loaded and adapted keys (missing, unexpected and mismatched are empty).
+
+    Raises:
+        CheckpointMismatchError: One line naming the missing keys, the unexpected keys and
+            the shape mismatches.
+    """
+    target = model.state_dict()
+    ignored = sorted(k for k in state if k not in target and k.startswith(tuple(ignore_prefixes)))
+    unexpected = sorted(k for k in state if k not in target and k not in ignored)
+    missing = sorted(k for k in target if k not in state)
+    to_load, adapted, mismatched = {}, [], []
+    for name in sorted(set(state) & set(target)):
+        value, expected = state[name], target[name].shape
+        if value.shape != expected:
+            if not sums_to_one_channel(value, expected):
+                mismatched.append(f'{name} file {tuple(value.shape)} vs model {tuple(expected)}')
+                continue
+            value = value.sum(dim=1, keepdim=True)
+            adapted.append(name)
+        to_load[name] = value.to(target[name].dtype)
+    if missing or unexpected or mismatched:
+        problems = []
+        if missing:
+            problems.append(f'missing {len(missing)} {_name_some(missing)}')
+        if unexpected:
+            problems.append(f'unexpected {len(unexpected)} {_name_some(unexpected)}')
+        if mismatched:
+            problems.append(f'shape mismatch {len(mismatched)} {_name_some(mismatched)}')
+        raise CheckpointMismatchError(f'{owner}: checkpoint {source} does not fit the model (nothing was loaded): '
+                                      + '; '.join(problems) + ' (tools/model_converters/ renames official DINOv2 '
+                                      'and OpenAI CLIP checkpoints to timm names)')
+    model.load_state_dict(to_load, strict=True)
+    logger = MMLogger.get_current_instance()
+    print_log(f'{owner}: loaded all {len(to_load)} tensors from {source}'
+              f'{f"; ignored {ignored}" if ignored else ""}'
+              f'{f"; summed input channels of {adapted} to fit in_chans=1" if adapted else ""}', logger=logger)
+    return LoadReport(sorted(to_load), [], ignored, adapted, [])
+
+
 def load_local_weights(model: nn.Module, path: str, owner: str = 'backbone') -> LoadReport:
     """Load ``path`` into ``model`` non-strictly and log what was and was not loaded.
 
@@ -109,8 +187,7 @@ def load_local_weights(model: nn.Module, path: str, owner: str = 'backbone') -> 
             continue
         expected = target[match].shape
         if value.shape != expected:
-            if value.dim() == 4 and len(expected) == 4 and expected[1] == 1 and value.shape[1] > 1 \
-                    and value.shape[0] == expected[0] and value.shape[2:] == expected[2:]:
+            if sums_to_one_channel(value, expected):
                 value = value.sum(dim=1, keepdim=True)
                 adapted.append(match)
             else:
