@@ -6,7 +6,7 @@ has one input channel, the classifier is gone), and a user who points ``pretrain
 file wants to be told exactly which weights did and did not land.
 """
 import os.path as osp
-from typing import Dict, List, NamedTuple, Sequence
+from typing import Dict, List, NamedTuple, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -210,3 +210,32 @@ def load_local_weights(model: nn.Module, path: str, owner: str = 'backbone') -> 
     if mismatched:
         print_log(f'{owner}: shape mismatch, not loaded: {mismatched[:10]}', logger=logger, level=30)
     return report
+
+
+#: What a tower's ``pretrained`` option takes: False / True / a timm tag / a local checkpoint path.
+PretrainedSpec = Union[bool, str]
+
+
+def split_pretrained(model_name: str, pretrained: PretrainedSpec):
+    """Turn the ``pretrained`` option into ``(timm name, timm pretrained flag, local path)``.
+
+    Args:
+        model_name (str): timm model name, e.g. ``'resnet18'``.
+        pretrained (bool | str): ``False``/``None``; ``True`` (timm's default
+            weights); a timm tag (``'a1_in1k'`` -> ``resnet18.a1_in1k``, or a full
+            ``'name.tag'``/``'hf-hub:...'``); or a local checkpoint path.
+
+    Returns:
+        tuple: ``(name for timm.create_model, bool, local path or None)``.
+    """
+    if not pretrained:
+        return model_name, False, None
+    if pretrained is True:
+        return model_name, True, None
+    if not isinstance(pretrained, str):
+        raise TypeError(f'pretrained must be False, True, a timm tag or a checkpoint path, got {pretrained!r}')
+    if looks_like_checkpoint_path(pretrained):
+        return model_name, False, pretrained
+    if pretrained.startswith('hf-hub:') or '.' in pretrained:
+        return pretrained, True, None
+    return f'{model_name}.{pretrained}', True, None

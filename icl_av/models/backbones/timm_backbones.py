@@ -6,7 +6,7 @@ config (not code) decides the architecture.  Weights come from ``pretrained``:
 internet), or a local ``.pth``/``.pt``/``.safetensors`` file loaded by
 :func:`~icl_av.models.backbones.checkpoint_loading.load_local_weights`.
 """
-from typing import List, Optional, Union
+from typing import List, Optional
 
 import timm
 import torch
@@ -14,34 +14,8 @@ import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from icl_av.registry import MODELS
-from .checkpoint_loading import load_local_weights, looks_like_checkpoint_path
+from .checkpoint_loading import PretrainedSpec, load_local_weights, split_pretrained
 
-PretrainedSpec = Union[bool, str]
-
-
-def _split_pretrained(model_name: str, pretrained: PretrainedSpec):
-    """Turn the ``pretrained`` option into ``(timm name, timm pretrained flag, local path)``.
-
-    Args:
-        model_name (str): timm model name, e.g. ``'resnet18'``.
-        pretrained (bool | str): ``False``/``None``; ``True`` (timm's default
-            weights); a timm tag (``'a1_in1k'`` -> ``resnet18.a1_in1k``, or a full
-            ``'name.tag'``/``'hf-hub:...'``); or a local checkpoint path.
-
-    Returns:
-        tuple: ``(name for timm.create_model, bool, local path or None)``.
-    """
-    if not pretrained:
-        return model_name, False, None
-    if pretrained is True:
-        return model_name, True, None
-    if not isinstance(pretrained, str):
-        raise TypeError(f'pretrained must be False, True, a timm tag or a checkpoint path, got {pretrained!r}')
-    if looks_like_checkpoint_path(pretrained):
-        return model_name, False, pretrained
-    if pretrained.startswith('hf-hub:') or '.' in pretrained:
-        return pretrained, True, None
-    return f'{model_name}.{pretrained}', True, None
 
 
 def _set_norm_eval(module: nn.Module) -> None:
@@ -66,7 +40,7 @@ class TimmVisualBackbone(nn.Module):
         remove_last_stride (bool): Shortcut that halves the reduction of the
             chosen stage (e.g. resnet18's last stage: 7×7 -> 14×14 at 224 px).
             Ignored when ``output_stride`` is given.
-        pretrained (bool | str): See :func:`_split_pretrained`.
+        pretrained (bool | str): See :func:`split_pretrained`.
         frozen_stages (int): Freeze the parameters of stages ``0..frozen_stages``
             (feature_info indices, everything computed before them included) and
             keep them in eval mode; ``-1`` freezes nothing.
@@ -91,7 +65,7 @@ class TimmVisualBackbone(nn.Module):
                  in_chans: int = 3,
                  **timm_kwargs):
         super().__init__()
-        timm_name, timm_pretrained, local_path = _split_pretrained(model_name, pretrained)
+        timm_name, timm_pretrained, local_path = split_pretrained(model_name, pretrained)
         if output_stride is None and remove_last_stride:
             probe = timm.create_model(model_name, features_only=True, out_indices=(out_index,), pretrained=False,
                                       in_chans=in_chans, **timm_kwargs)
@@ -195,7 +169,7 @@ class TimmAudioEncoder(nn.Module):
         super().__init__()
         if pool not in ('max', 'avg'):
             raise ValueError(f"TimmAudioEncoder: pool must be 'max' or 'avg', got {pool!r}")
-        timm_name, timm_pretrained, local_path = _split_pretrained(model_name, pretrained)
+        timm_name, timm_pretrained, local_path = split_pretrained(model_name, pretrained)
         try:
             self.model = timm.create_model(timm_name, pretrained=timm_pretrained, in_chans=in_chans,
                                            num_classes=0, global_pool='', **timm_kwargs)

@@ -23,8 +23,7 @@ import torch.nn as nn
 from timm.layers import resample_abs_pos_embed
 
 from icl_av.registry import MODELS
-from .checkpoint_loading import load_state_dict_exactly, read_state_dict
-from .timm_backbones import PretrainedSpec, _split_pretrained
+from .checkpoint_loading import PretrainedSpec, load_state_dict_exactly, read_state_dict, split_pretrained
 
 # Tensors that come before the first block: the layer-0 group of layer-wise lr decay.
 _EMBEDDING_NAMES = ('cls_token', 'reg_token', 'pos_embed', 'patch_embed', 'norm_pre')
@@ -50,7 +49,7 @@ class _TimmViTTower(nn.Module):
                  in_chans: int, **timm_kwargs):
         super().__init__()
         owner = f'{type(self).__name__}({model_name})'
-        timm_name, timm_pretrained, local_path = _split_pretrained(model_name, pretrained)
+        timm_name, timm_pretrained, local_path = split_pretrained(model_name, pretrained)
         timm_kwargs.setdefault('dynamic_img_size', True)
         timm_kwargs.setdefault('dynamic_img_pad', True)
         try:
