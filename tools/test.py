@@ -19,7 +19,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from icl_av.utils import (UserInputError, check_checkpoint_path, check_config_path,  # noqa: E402
-                          init_cpu_distributed, register_checkpoint_safe_globals, run_cli)
+                          close_distributed, init_cpu_distributed, register_checkpoint_safe_globals, run_cli)
 
 
 def parse_args(argv=None):
@@ -152,6 +152,7 @@ def main(argv=None):
         pictures = show_dir_of(runner)
         if pictures:
             print(f'heatmap pictures: {pictures}')
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -13,7 +13,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from icl_av.utils import (check_checkpoint_path, check_config_path, init_cpu_distributed,  # noqa: E402
+from icl_av.utils import (check_checkpoint_path, check_config_path, close_distributed, init_cpu_distributed,  # noqa: E402
                           register_checkpoint_safe_globals, run_cli)
 
 
@@ -98,6 +98,7 @@ def main(argv=None):
     else:
         runner = Runner.from_cfg(cfg)
     runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -18,3 +18,14 @@ def init_cpu_distributed(cfg) -> None:
         return
     backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend', 'gloo')
     dist.init_process_group(backend='gloo' if backend == 'nccl' else backend)
+
+
+def close_distributed() -> None:
+    """Destroy the process group, if one was started, before the interpreter exits.
+
+    Left to interpreter shutdown, a gloo group's threads can be torn down while still
+    running ("terminate called without an active exception"), which aborts a rank of a
+    run that had finished; torch also asks for an explicit ``destroy_process_group``.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

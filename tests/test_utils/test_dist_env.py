@@ -1,4 +1,5 @@
-"""init_cpu_distributed: a gloo group for `--launcher pytorch` on hosts without CUDA, and nothing otherwise."""
+"""init_cpu_distributed: a gloo group for `--launcher pytorch` on hosts without CUDA, and nothing otherwise;
+close_distributed: the group destroyed before exit, and nothing without one."""
 import socket
 
 import pytest
@@ -6,7 +7,7 @@ import torch
 import torch.distributed as dist
 from mmengine.config import Config
 
-from icl_av.utils.dist_env import init_cpu_distributed
+from icl_av.utils.dist_env import close_distributed, init_cpu_distributed
 
 
 def _free_port() -> int:
@@ -47,4 +48,12 @@ def test_other_launchers_start_nothing(single_process_env, launcher):
 def test_a_cuda_host_is_left_to_mmengine(single_process_env, monkeypatch):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     init_cpu_distributed(Config(dict(launcher='pytorch')))
+    assert not dist.is_initialized()
+
+
+def test_close_destroys_the_group_and_is_a_no_op_without_one(single_process_env):
+    close_distributed()  # no group: nothing to do
+    init_cpu_distributed(Config(dict(launcher='pytorch')))
+    assert dist.is_initialized()
+    close_distributed()
     assert not dist.is_initialized()
