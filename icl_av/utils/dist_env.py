@@ -21,11 +21,13 @@ def init_cpu_distributed(cfg) -> None:
 
 
 def close_distributed() -> None:
-    """Destroy the process group, if one was started, before the interpreter exits.
+    """After a run that succeeded on every rank: wait for all ranks, then destroy the process group.
 
-    Left to interpreter shutdown, a gloo group's threads can be torn down while still
-    running ("terminate called without an active exception"), which aborts a rank of a
-    run that had finished; torch also asks for an explicit ``destroy_process_group``.
+    Left to interpreter shutdown, or torn down by one rank while another still talks to
+    it, a gloo group's threads can die mid-operation ("terminate called without an active
+    exception"), which aborts a rank of a run that had finished. Call it only where every
+    rank arrives (the barrier would wait for a rank that failed).
     """
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()

@@ -7,8 +7,10 @@ such a sample and :func:`~icl_av.datasets.corrupt_aware_collate` drops it from i
 (it is never replaced). Loader workers are separate processes, so the counting happens here,
 in the main process, on the markers each batch carries.
 """
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
+import torch
+from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 
 from icl_av.datasets.corrupt_samples import CorruptSample, corrupt_in, has_samples
@@ -24,6 +26,11 @@ class CorruptSkippingLoader:
 
     Everything else (``sampler``, ``dataset``, ``batch_size``, ``len``, ...) is the wrapped
     loader's, so samplers' ``set_epoch`` and the loop's length still work.
+
+    Under distributed training the ranks agree on every batch (one small ``all_reduce``): the
+    count and the limit are over all ranks, so they all stop together, and a batch left empty
+    on any rank is skipped on every rank, so they keep taking the same training steps
+    (a rank that skipped alone would leave the others waiting in DDP's gradient sync).
 
     Args:
         loader: The training ``DataLoader``.
@@ -49,16 +56,29 @@ class CorruptSkippingLoader:
             return len(self.loader.dataset)
 
     def __iter__(self):
-        size = self.epoch_size()
+        world_size = get_world_size()
+        size = self.epoch_size() * world_size
         for batch in self.loader:
             markers = corrupt_in(batch)
-            if markers:
-                self.hook.record(self.runner, markers, size)
-            if not has_samples(batch):
-                self.runner.logger.warning(f'CorruptSampleHook: skipped a batch in which all {len(markers)} samples '
-                                           'failed to load')
+            empty = not has_samples(batch)
+            failed, any_empty = _agree_across_ranks(len(markers), empty, world_size)
+            if failed:
+                self.hook.record(self.runner, markers, size, failed=failed)
+            if any_empty:
+                where = '' if empty else ' on another rank'
+                self.runner.logger.warning(f'CorruptSampleHook: skipped a batch in which every sample failed to '
+                                           f'load{where}')
                 continue
             yield batch
+
+
+def _agree_across_ranks(num_failed: int, empty: bool, world_size: int) -> Tuple[int, bool]:
+    """The batch's failures summed over ranks, and whether any rank's batch is empty."""
+    if world_size <= 1:
+        return num_failed, empty
+    counts = torch.tensor([num_failed, int(empty)], dtype=torch.int64)
+    all_reduce(counts)  # sum; MMEngine moves it to the backend's device and back
+    return int(counts[0]), bool(counts[1])
 
 
 @HOOKS.register_module()
@@ -77,7 +97,8 @@ class CorruptSampleHook(Hook):
       on from the same state. The samples skipped are a function of the files and the
       (seeded) sample choice only, so a resumed run skips the same ones.
 
-    Under distributed training each rank counts its own shard against its own share.
+    Under distributed training the count, the limit and the skipped batches are agreed over
+    all ranks (see :class:`CorruptSkippingLoader`); each rank logs the files it met.
 
     Args:
         max_corrupt_fraction (float): Largest share of an epoch's samples (0 to 1) that may
@@ -124,24 +145,33 @@ class CorruptSampleHook(Hook):
     def after_train_epoch(self, runner) -> None:
         count = self.per_epoch.get(runner.epoch, 0)
         if count:
-            size = runner.train_loop.dataloader.epoch_size() if isinstance(
-                runner.train_loop.dataloader, CorruptSkippingLoader) else '?'
+            loader = runner.train_loop.dataloader
+            size = loader.epoch_size() * get_world_size() if isinstance(loader, CorruptSkippingLoader) else '?'
             runner.logger.warning(f'CorruptSampleHook: epoch {runner.epoch + 1}: {count} of {size} samples failed '
-                                  f'to load and were skipped ({len(self.logged)} distinct corrupt files so far)')
+                                  f'to load and were skipped ({len(self.logged)} distinct files logged so far)')
 
     # ---- called by the loader wrapper --------------------------------------------------------
-    def record(self, runner, markers: List[CorruptSample], epoch_size: int) -> None:
-        """Log new corrupt files, count the epoch's markers and enforce the limit."""
+    def record(self, runner, markers: List[CorruptSample], epoch_size: int, failed: Optional[int] = None) -> None:
+        """Log new corrupt files, count the epoch's failures and enforce the limit.
+
+        Args:
+            runner: The runner (epoch, logger, message hub).
+            markers (list[CorruptSample]): This rank's markers of the batch (logged).
+            epoch_size (int): Samples in an epoch, over all ranks.
+            failed (int, optional): The batch's failures over all ranks; defaults to
+                ``len(markers)``.
+        """
         for marker in markers:
             if marker.path not in self.logged:
                 self.logged[marker.path] = marker.reason
                 runner.logger.warning(f'corrupt sample skipped (each file is logged once): {marker.describe()}')
         epoch = runner.epoch
-        count = self.per_epoch.get(epoch, 0) + len(markers)
+        count = self.per_epoch.get(epoch, 0) + (len(markers) if failed is None else failed)
         self.per_epoch[epoch] = count
         runner.message_hub.update_scalar(SCALAR_KEY, count)
         if count > self.max_corrupt_fraction * max(epoch_size, 1):
+            last = f' (last: {markers[-1].describe()})' if markers else ''
             raise CorruptSampleLimitError(
                 f'{count} of {epoch_size} samples of training epoch {epoch + 1} failed to load, more than '
-                f'max_corrupt_fraction={self.max_corrupt_fraction:g} allows (last: {markers[-1].describe()}); '
+                f'max_corrupt_fraction={self.max_corrupt_fraction:g} allows{last}; '
                 'list every bad file with tools/misc/verify_dataset.py CONFIG --split train')

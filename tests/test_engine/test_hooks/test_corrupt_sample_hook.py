@@ -130,3 +130,49 @@ def test_a_marker_in_the_default_collate_says_which_collate_to_use():
     preprocessor = AVDataPreprocessor()
     with pytest.raises(TypeError, match='corrupt_aware_collate'):
         preprocessor(pseudo_collate([marker(1), packed(0)]))  # a marker first: pseudo_collate returns the list
+
+
+class OtherRank:
+    """A second rank simulated in ``all_reduce``: per batch, its number of failed samples and whether it is empty."""
+
+    def __init__(self, per_batch):
+        self.per_batch = list(per_batch)
+        self.calls = 0
+
+    def __call__(self, counts):
+        failed, empty = self.per_batch[self.calls]
+        counts += torch.tensor([failed, int(empty)], dtype=counts.dtype)
+        self.calls += 1
+
+
+def two_ranks(monkeypatch, other_rank):
+    from icl_av.engine.hooks import corrupt_sample_hook
+    monkeypatch.setattr(corrupt_sample_hook, 'get_world_size', lambda: 2)
+    monkeypatch.setattr(corrupt_sample_hook, 'all_reduce', other_rank)
+
+
+def test_ranks_skip_together_and_count_over_all_ranks(monkeypatch):
+    """A batch empty on any rank is skipped on every rank (same number of steps), and the count is the sum."""
+    other = OtherRank([(1, False), (2, True), (0, False)])  # the other rank's second batch failed entirely
+    two_ranks(monkeypatch, other)
+    runner = FakeRunner([collated(packed(0), marker(1)), collated(packed(2), packed(3)), collated(packed(4))])
+    hook = CorruptSampleHook(max_corrupt_fraction=0.9)
+    hook.before_train(runner)
+    hook.before_train_epoch(runner)
+    seen = [[s.sample_idx for s in b['data_samples']] for b in runner.train_loop.dataloader]
+    assert seen == [[0], [4]] and other.calls == 3  # this rank's full second batch is skipped too
+    assert any('failed to load on another rank' in w for w in runner.warnings)
+    assert hook.per_epoch == {0: 1 + 1 + 2}  # this rank's 1 and the other rank's 1 + 2
+    hook.after_train_epoch(runner)
+    assert '4 of 10 samples failed' in runner.warnings[-1]  # 5 samples here, 5 on the other rank
+
+
+def test_every_rank_stops_when_the_sum_passes_the_limit(monkeypatch):
+    """This rank alone is under the limit; with the other rank's failures every rank stops."""
+    two_ranks(monkeypatch, OtherRank([(2, False)]))
+    runner = FakeRunner([collated(packed(0), packed(1), packed(2), marker(3))])
+    hook = CorruptSampleHook(max_corrupt_fraction=0.3)
+    hook.before_train(runner)
+    hook.before_train_epoch(runner)
+    with pytest.raises(CorruptSampleLimitError, match='3 of 8 samples of training epoch 1'):
+        list(runner.train_loop.dataloader)
