@@ -152,6 +152,7 @@ def main(argv=None):
         pictures = show_dir_of(runner)
         if pictures:
             print(f'heatmap pictures: {pictures}')
+    del runner  # free the model (and its DDP wrapper) while the process group is still up
     close_distributed()
 
 

@@ -98,6 +98,7 @@ def main(argv=None):
     else:
         runner = Runner.from_cfg(cfg)
     runner.train()
+    del runner  # free the model (and its DDP wrapper) while the process group is still up
     close_distributed()
 
 

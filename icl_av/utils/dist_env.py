@@ -1,4 +1,6 @@
 """Start the process group on CPU-only hosts, where MMEngine's pytorch launcher cannot."""
+import gc
+
 import torch
 import torch.distributed as dist
 
@@ -29,5 +31,6 @@ def close_distributed() -> None:
     rank arrives (the barrier would wait for a rank that failed).
     """
     if dist.is_available() and dist.is_initialized():
+        gc.collect()  # what still holds the group (a DDP wrapper in a reference cycle) goes first
         dist.barrier()
         dist.destroy_process_group()

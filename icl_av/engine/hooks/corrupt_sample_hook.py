@@ -138,6 +138,13 @@ class CorruptSampleHook(Hook):
         if not isinstance(loop.dataloader, CorruptSkippingLoader):
             loop.dataloader = CorruptSkippingLoader(loop.dataloader, self, runner)
 
+    def after_train(self, runner) -> None:
+        # Unwrap: the wrapper holds the runner, and a runner -> loop -> wrapper -> runner cycle would keep the
+        # model (and a DDP process group) alive until interpreter shutdown.
+        loop = runner.train_loop
+        if isinstance(loop.dataloader, CorruptSkippingLoader):
+            loop.dataloader = loop.dataloader.loader
+
     def before_train_epoch(self, runner) -> None:
         self.per_epoch[runner.epoch] = 0
         runner.message_hub.update_scalar(SCALAR_KEY, 0)
