@@ -44,17 +44,17 @@ class CpuCapabilities:
         return ' '.join(names) if names else 'none of ' + '/'.join(CPU_FLAGS)
 
 
-def _cpuinfo_field(field: str) -> Optional[str]:
-    """The first value of ``field`` in ``/proc/cpuinfo``, or None where there is none."""
+def _read_cpuinfo() -> Dict[str, str]:
+    """The first processor's fields in ``/proc/cpuinfo`` (empty where there is none)."""
+    fields: Dict[str, str] = {}
     try:
         with open('/proc/cpuinfo', encoding='utf-8', errors='replace') as f:
             for line in f:
                 key, _, value = line.partition(':')
-                if key.strip() == field:
-                    return value.strip()
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
-        return None
-    return None
+        return {}
+    return fields
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +64,8 @@ def cpu_capabilities() -> CpuCapabilities:
     torch's own CPU probes (the ones its kernels dispatch on) answer first; the
     ``/proc/cpuinfo`` flags are the fallback where a probe is missing.
     """
-    flags = set((_cpuinfo_field('flags') or '').split())
+    cpuinfo = _read_cpuinfo()  # read once: the flags fallback and the model name
+    flags = set(cpuinfo.get('flags', '').split())
     probes = getattr(torch, 'cpu', None)
 
     def probe(name: str, cpuinfo_flag: str) -> bool:
@@ -76,7 +77,7 @@ def cpu_capabilities() -> CpuCapabilities:
                 pass
         return cpuinfo_flag in flags
 
-    model = _cpuinfo_field('model name') or platform.processor() or platform.machine() or 'unknown CPU'
+    model = cpuinfo.get('model name') or platform.processor() or platform.machine() or 'unknown CPU'
     return CpuCapabilities(
         model=model,
         amx=probe('_is_amx_tile_supported', 'amx_tile'),
