@@ -31,28 +31,16 @@ test_pipeline = [
     dict(type='Resize', scale=(img_size, img_size)),
     dict(type='PackAVInputs'),
 ]
+# The SynthAV datasets of the base config replaced by frames + audio folders.
+_frames = dict(type='AVFramesDataset', data_root=data_root, data_prefix=dict(img='frames', audio='audio'))
+_collate = dict(type='corrupt_aware_collate')  # drops samples whose files fail to decode (on_corrupt)
 train_dataloader = dict(
-    collate_fn=dict(type='corrupt_aware_collate'),  # drops samples whose files fail to decode (on_corrupt)
-    dataset=dict(
-        _delete_=True,
-        type='AVFramesDataset',
-        data_root=data_root,
-        data_prefix=dict(img='frames', audio='audio'),
-        ann_file='train.txt',
-        on_missing='skip',
-        pipeline=train_pipeline))
+    collate_fn=_collate,
+    dataset=dict(_delete_=True, **_frames, ann_file='train.txt', on_missing='skip', pipeline=train_pipeline))
 test_dataloader = dict(
-    collate_fn=dict(type='corrupt_aware_collate'),
-    dataset=dict(
-        _delete_=True,
-        type='AVFramesDataset',
-        data_root=data_root,
-        data_prefix=dict(img='frames', audio='audio'),
-        ann_file='test.txt',
-        box_file='test.json',
-        test_mode=True,
-        on_missing='error',
-        pipeline=test_pipeline))
+    collate_fn=_collate,
+    dataset=dict(_delete_=True, **_frames, ann_file='test.txt', box_file='test.json', test_mode=True,
+                 on_missing='error', pipeline=test_pipeline))
 test_evaluator = dict(type='LocalizationMetric', preset='lvs', gt_source='bboxes')
 val_dataloader = None
 val_evaluator = None
