@@ -37,6 +37,7 @@ if REPO not in sys.path:
 
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from icl_av.models.backbones.checkpoint_loading import write_state_dict  # noqa: E402
 from icl_av.utils import UserInputError, check_config_path, register_all_modules, run_cli  # noqa: E402
 
 MAX_PICTURE_SIDE = 256  # stamps are stored at most this large (they are drawn at <= the frame size)
@@ -222,13 +223,7 @@ def accuracy(model: nn.Module, loader) -> float:
 
 def save_tower(tower: nn.Module, path: str) -> None:
     """The tower's timm model weights, in the key names its ``pretrained`` path reads."""
-    state = {k: v.detach().contiguous() for k, v in tower.model.state_dict().items()}
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    if path.endswith('.safetensors'):
-        from safetensors.torch import save_file
-        save_file(state, path)
-    else:
-        torch.save(state, path)
+    write_state_dict(tower.model.state_dict(), path)
 
 
 def main(argv=None):

@@ -37,7 +37,7 @@ import torch
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..')))
 
-from icl_av.models.backbones.checkpoint_loading import read_state_dict  # noqa: E402
+from icl_av.models.backbones.checkpoint_loading import read_state_dict, write_state_dict  # noqa: E402
 from icl_av.utils import UserInputError, run_cli  # noqa: E402
 
 StateDict = Dict[str, torch.Tensor]
@@ -168,13 +168,8 @@ def convert(source: str, src_path: str, dst_path: str) -> StateDict:
     """Read ``src_path``, rename it from ``source`` naming to timm's, write ``dst_path``; return the result."""
     if source not in CONVERTERS:
         raise UserInputError(f'unknown source naming {source!r}; choose from {sorted(CONVERTERS)}')
-    state = {name: value.contiguous() for name, value in CONVERTERS[source](read_any_checkpoint(src_path)).items()}
-    os.makedirs(os.path.dirname(os.path.abspath(dst_path)), exist_ok=True)
-    if dst_path.lower().endswith('.safetensors'):
-        from safetensors.torch import save_file
-        save_file(state, dst_path)
-    else:
-        torch.save(state, dst_path)
+    state = CONVERTERS[source](read_any_checkpoint(src_path))
+    write_state_dict(state, dst_path)
     return state
 
 

@@ -5,6 +5,7 @@ always expect (``features_only`` renames ``stages.0`` to ``stages_0``, the audio
 has one input channel, the classifier is gone), and a user who points ``pretrained`` at a
 file wants to be told exactly which weights did and did not land.
 """
+import os
 import os.path as osp
 from typing import Dict, List, NamedTuple, Sequence, Union
 
@@ -76,6 +77,20 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
         raise ValueError(f'checkpoint {path!r} does not hold a state dict of tensors '
                          f'(top-level keys: {list(state)[:8] if isinstance(state, dict) else type(state)})')
     return {(name[len('module.'):] if name.startswith('module.') else name): value for name, value in state.items()}
+
+
+def write_state_dict(state: Dict[str, torch.Tensor], path: str) -> None:
+    """Write a flat state dict as ``.safetensors`` (by the suffix) or as a torch file, making the folder.
+
+    The counterpart of :func:`read_state_dict`: what it writes, ``pretrained='<path>'`` reads.
+    """
+    state = {name: value.detach().contiguous() for name, value in state.items()}
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    if path.lower().endswith('.safetensors'):
+        from safetensors.torch import save_file
+        save_file(state, path)
+    else:
+        torch.save(state, path)
 
 
 def _candidate_names(name: str):
