@@ -11,7 +11,7 @@ from typing import Tuple
 from mmcv.transforms import Compose
 from mmengine.config import Config
 
-from icl_av.registry import TRANSFORMS
+from icl_av.registry import build_transforms
 from icl_av.utils.cli import UserInputError
 
 DEFAULT_SAMPLE_RATE = 16000
@@ -63,4 +63,5 @@ def build_inference_pipeline(cfg: Config) -> Tuple[Compose, int]:
     if not names.intersection(GEOMETRY_TRANSFORMS) and img_size:
         size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
         added.append(dict(type='Resize', scale=size))
-    return Compose([TRANSFORMS.build(t) for t in added + kept]), int(rate)
+    # Built in icl_av's scope, as the datasets build theirs, whatever default scope the config sets.
+    return Compose(build_transforms(added + kept)), int(rate)

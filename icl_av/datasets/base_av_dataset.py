@@ -38,7 +38,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from icl_av.registry import TRANSFORMS
+from icl_av.registry import build_transforms
 from .annotations import load_rle_masks, load_vggss_boxes
 from .audio_swap import check_swap_seed, swap_audio_sources
 from .corrupt_samples import CorruptSample
@@ -118,8 +118,8 @@ class BaseAVDataset(BaseDataset):
         self.box_file, self.xml_dir, self.mask_file, self.pair_file = box_file, xml_dir, mask_file, pair_file
         self.require_annotations = test_mode if require_annotations is None else require_annotations
         kwargs.setdefault('max_refetch', 0)
-        # Build the transforms from icl_av's registry so the dataset works without default_scope.
-        kwargs['pipeline'] = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in kwargs.get('pipeline', [])]
+        # Built in icl_av's scope: unprefixed transforms are icl_av's whatever the caller's default scope.
+        kwargs['pipeline'] = build_transforms(kwargs.get('pipeline'))
         super().__init__(ann_file=ann_file, test_mode=test_mode, **kwargs)
 
     # ---- to implement in subclasses -------------------------------------------------------

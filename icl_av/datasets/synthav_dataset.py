@@ -16,7 +16,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from icl_av.registry import DATASETS
+from icl_av.registry import DATASETS, build_transforms
 from icl_av.structures.masks import encode_rle
 
 from icl_av.synthav.classes import CLASS_NAMES
@@ -104,7 +104,8 @@ class SynthAVDataset(BaseDataset):
         check_swap_seed(shuffle_audio)
         self.shuffle_audio = shuffle_audio
         self._audio_donors: Optional[Dict[int, int]] = None
-        super().__init__(ann_file='', pipeline=list(pipeline), test_mode=test_mode, **kwargs)
+        # Built in icl_av's scope: unprefixed transforms are icl_av's whatever the caller's default scope.
+        super().__init__(ann_file='', pipeline=build_transforms(pipeline), test_mode=test_mode, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """One small recipe dict per sample (no pixels, no audio)."""

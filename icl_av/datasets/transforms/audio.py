@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 
-from icl_av.registry import MODELS, TRANSFORMS
+from icl_av.registry import MODELS, TRANSFORMS, build_in_scope
 
 from ..errors import AVLoadError
 
@@ -121,7 +121,7 @@ class ComputeAudioFeature(BaseTransform):
         if isinstance(frontend, dict):
             self.expected_rate = frontend.get('sample_rate')
             import icl_av.models.audio_frontends  # noqa: F401  (registers the front ends)
-            self.frontend = MODELS.build(frontend)
+            self.frontend = build_in_scope(MODELS, frontend)
         else:
             self.expected_rate = None
             self.frontend = frontend

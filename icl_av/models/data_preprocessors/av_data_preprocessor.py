@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor
 
-from icl_av.registry import MODELS
+from icl_av.registry import MODELS, build_in_scope
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
@@ -83,7 +83,8 @@ class AVDataPreprocessor(BaseDataPreprocessor):
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(-1, 1, 1), persistent=False)
         self.bgr_to_rgb = bgr_to_rgb
         self.channels_last = channels_last
-        self.audio_frontend = MODELS.build(audio_frontend) if isinstance(audio_frontend, dict) else audio_frontend
+        self.audio_frontend = (build_in_scope(MODELS, audio_frontend) if isinstance(audio_frontend, dict)
+                               else audio_frontend)
         self.audio_norm = audio_norm
         self.audio_norm_eps = audio_norm_eps
         self.pad_audio = pad_audio

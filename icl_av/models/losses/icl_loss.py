@@ -16,7 +16,7 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 
-from icl_av.registry import MODELS
+from icl_av.registry import MODELS, build_in_scope
 from .av_correspondence_loss import AVCorrespondenceLoss
 from .pooling import masked_mean
 
@@ -74,7 +74,7 @@ class ICLLoss(nn.Module):
         self.keep_correspondence = keep_correspondence
         cfg = dict(type='AVCorrespondenceLoss')
         cfg.update(correspondence or {})
-        self.correspondence = MODELS.build(cfg)
+        self.correspondence = build_in_scope(MODELS, cfg)
         if not isinstance(self.correspondence, AVCorrespondenceLoss):
             raise TypeError(f'ICLLoss: correspondence must build an AVCorrespondenceLoss, got '
                             f'{type(self.correspondence).__name__}')
