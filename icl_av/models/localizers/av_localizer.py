@@ -11,9 +11,10 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
-from icl_av.registry import MODELS
+from icl_av.registry import MODELS, build_in_scope
 from icl_av.structures import AVDataSample
 from icl_av.utils.machine import choose_amp_dtype
+from ..backbones.backbone_adapter import adapt_audio_backbone, adapt_visual_backbone
 from ..utils.pseudo_label_bank import PseudoLabelBank
 # crop_maps lived here; kept importable from this module.
 from .map_ops import align_to_views, crop_maps, posterior_maps, specificity_against_batch  # noqa: F401
@@ -22,7 +23,11 @@ ForwardResults = Union[Dict[str, torch.Tensor], List[AVDataSample]]
 
 
 def _build(cfg: Union[dict, nn.Module], what: str, **defaults) -> nn.Module:
-    """Build a MODELS component from a config (filling ``defaults``) or pass a module through."""
+    """Build a MODELS component from a config (filling ``defaults``) or pass a module through.
+
+    Built with :func:`~icl_av.registry.build_in_scope`: unprefixed types are icl_av's whatever
+    default scope the caller set.
+    """
     if isinstance(cfg, nn.Module):
         return cfg
     if not isinstance(cfg, dict):
@@ -31,7 +36,7 @@ def _build(cfg: Union[dict, nn.Module], what: str, **defaults) -> nn.Module:
     for key, value in defaults.items():
         if cfg.get(key) is None:
             cfg[key] = value
-    return MODELS.build(cfg)
+    return build_in_scope(MODELS, cfg)
 
 
 @MODELS.register_module()
@@ -40,9 +45,12 @@ class AVLocalizer(BaseModel):
 
     Args:
         visual_backbone (dict): Visual tower config, returns ``B×C×h×w``
-            (e.g. :class:`TimmVisualBackbone`).
+            (e.g. :class:`TimmVisualBackbone`). Any other backbone (a tuple of stage
+            maps, no ``out_channels``, e.g. ``mmpretrain.ResNet``) is wrapped by
+            :func:`~icl_av.models.backbones.adapt_visual_backbone`.
         audio_backbone (dict): Audio tower config, returns ``B×Ca``
-            (e.g. :class:`TimmAudioEncoder`).
+            (e.g. :class:`TimmAudioEncoder`); others are wrapped (and pooled) by
+            :func:`~icl_av.models.backbones.adapt_audio_backbone`.
         head (dict): Projection head config (:class:`AVSimilarityHead`); its
             ``visual_channels``/``audio_channels`` default to the backbones'
             ``out_channels``.
@@ -103,11 +111,12 @@ class AVLocalizer(BaseModel):
                  audio_centering: Optional[float] = None,
                  map_mode: str = 'cosine',
                  posterior_tau: float = 0.03):
-        # Built here with icl_av's registry so it works without a default scope.
+        # Built here in icl_av's scope, so it works under any default scope (or none).
         preprocessor = _build(data_preprocessor or dict(type='AVDataPreprocessor'), 'data_preprocessor')
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
-        self.visual_backbone = _build(visual_backbone, 'visual_backbone')
-        self.audio_backbone = _build(audio_backbone, 'audio_backbone')
+        # Backbones outside the tower contract (stage tuples, no out_channels) are wrapped (backbone_adapter).
+        self.visual_backbone = adapt_visual_backbone(_build(visual_backbone, 'visual_backbone'))
+        self.audio_backbone = adapt_audio_backbone(_build(audio_backbone, 'audio_backbone'))
         self.head = _build(head, 'head',
                            visual_channels=getattr(self.visual_backbone, 'out_channels', None),
                            audio_channels=getattr(self.audio_backbone, 'out_channels', None))
