@@ -5,13 +5,15 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    # MMEngine's CheckpointHook with atomic writes: a checkpoint is written under a temporary name and renamed
+    # into place, last_checkpoint follows, the oldest kept one goes last, and --resume only loads complete files.
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Heatmap pictures of val/test samples; tools/test.py --show-dir turns it on.
     visualization=dict(type='AVVisualizationHook', enable=False),
-    # Training samples whose files fail to decode are dropped from their batch (datasets' on_corrupt='skip' +
-    # collate_fn=dict(type='corrupt_aware_collate')), each file logged once; the run stops when more than this
-    # share of an epoch fails.
+    # Training samples whose files fail to decode (datasets' on_corrupt='skip') are dropped from their batch
+    # before the training loader's collate, whichever it is, and each file is logged once; the run stops when
+    # more than this share of an epoch fails.
     corrupt_samples=dict(type='CorruptSampleHook', max_corrupt_fraction=0.05),
 )
 

@@ -102,4 +102,4 @@ custom_hooks = [
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='CheckpointHook', interval=4, max_keep_ckpts=3))
+    checkpoint=dict(type='AtomicCheckpointHook', interval=4, max_keep_ckpts=3))

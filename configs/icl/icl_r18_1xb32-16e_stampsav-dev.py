@@ -34,4 +34,5 @@ test_dataloader = dict(dataset=dict(data_root=data_root))
 val_evaluator = dict(_delete_=True, type='LocalizationMetric', preset='lvs', gt_source='bboxes')
 val_cfg = dict(_delete_=True, type='ValLoop')
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=2, max_keep_ckpts=2, save_best='loc/ciou@0.5', rule='greater'))
+    checkpoint=dict(type='AtomicCheckpointHook', interval=2, max_keep_ckpts=2,
+                    save_best='loc/ciou@0.5', rule='greater'))

@@ -59,4 +59,5 @@ custom_hooks = [
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=5),
-    checkpoint=dict(type='CheckpointHook', interval=2, max_keep_ckpts=2, save_best='loc/ciou@0.5', rule='greater'))
+    checkpoint=dict(type='AtomicCheckpointHook', interval=2, max_keep_ckpts=2,
+                    save_best='loc/ciou@0.5', rule='greater'))

@@ -32,4 +32,4 @@ custom_hooks = [
         num_clusters=300,
         dataloader=dict(batch_size=128)),
 ]
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3))
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3))

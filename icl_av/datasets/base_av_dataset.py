@@ -24,9 +24,10 @@ At load time a file that fails to decode (a truncated JPEG, a corrupt wav, an mp
 * ``on_corrupt='error'`` (default for test splits) raises the file's :class:`AVLoadError`,
   with a note naming the sample;
 * ``'skip'`` (default for training) returns a :class:`CorruptSample` marker instead, so the
-  sample is dropped from its batch by :func:`corrupt_aware_collate` and counted and logged in
-  the main process by :class:`icl_av.engine.hooks.CorruptSampleHook` (which also stops a run
-  when too much of an epoch fails).
+  sample is dropped from its batch before collating (``CorruptSampleHook`` wraps whatever
+  collate the training loader uses; :func:`corrupt_aware_collate` does it for other loaders)
+  and counted and logged in the main process by :class:`icl_av.engine.hooks.CorruptSampleHook`
+  (which also stops a run when too much of an epoch fails).
 
 Unlike MMEngine's default, no other random sample is ever substituted, so a broken file can
 never go unnoticed. Errors that are not about a file (bugs, bad configs) always raise.
@@ -72,8 +73,8 @@ class BaseAVDataset(BaseDataset):
             ``test_mode`` else ``'skip'``.
         on_corrupt (str, optional): What a file that fails to *decode* at load time does:
             ``'error'`` raises its :class:`AVLoadError`, ``'skip'`` returns a
-            :class:`CorruptSample` marker (needs ``collate_fn=dict(type='corrupt_aware_collate')``
-            and, for training, :class:`CorruptSampleHook`). Default ``'error'`` when
+            :class:`CorruptSample` marker (dropped before collating by :class:`CorruptSampleHook`
+            in training, by ``collate_fn=dict(type='corrupt_aware_collate')`` elsewhere). Default ``'error'`` when
             ``test_mode`` else ``'skip'``.
         shuffle_audio (int, optional): The audio-swap control. ``None`` (default) keeps each
             frame with its own audio; an int ``>= 0`` is the seed of a derangement that pairs

@@ -1,16 +1,21 @@
-"""The corrupt-sample policy's data side: a marker for a sample that failed to load, and the collate that carries it.
+"""The corrupt-sample policy's data side: a marker for a sample that failed to load, and the collates that carry it.
 
 With ``on_corrupt='skip'`` (the training default, see :class:`BaseAVDataset`) a sample whose
 files fail to decode is returned as a :class:`CorruptSample` marker instead of raising.
 Loader workers are separate processes, so nothing is counted there: the marker travels
-with its batch to the main process. :func:`corrupt_aware_collate` keeps the real samples
-(collated as MMEngine's ``pseudo_collate`` does) and passes the markers along under the
-batch's ``'corrupt'`` key; the sample is *dropped* from its batch, never replaced by
-another one. :class:`icl_av.engine.hooks.CorruptSampleHook` counts and logs the markers,
-skips batches left without any sample and stops a run that rots.
+with its batch to the main process, under the batch's ``'corrupt'`` key; the sample is
+*dropped* from its batch, never replaced by another one.
+
+Two ways put the markers there. :func:`corrupt_aware_collate` (a config's
+``collate_fn=dict(type='corrupt_aware_collate')``) collates the real samples as MMEngine's
+``pseudo_collate`` does. :class:`CorruptDroppingCollate` wraps *any* collate function so it
+only ever sees real samples; :class:`icl_av.engine.hooks.CorruptSampleHook` puts it around the
+training loader's collate, whatever the config names (``pseudo_collate``, ``default_collate``,
+a custom one), so the policy does not hang on a config line. The hook counts and logs the
+markers, skips batches left without any sample and stops a run that rots.
 """
 from dataclasses import dataclass
-from typing import Any, List, Sequence
+from typing import Any, Callable, List, Sequence
 
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import FUNCTIONS
@@ -41,8 +46,9 @@ class CorruptSample:
         # MMEngine's pseudo_collate indexes every sample like the first one; say what is missing instead of
         # "'CorruptSample' object is not subscriptable".
         raise TypeError('a corrupt-sample marker reached a collate function that does not know it '
-                        f"({self.describe()}); set collate_fn=dict(type='corrupt_aware_collate') in the dataloader "
-                        "config, or on_corrupt='error' in its dataset")
+                        f"({self.describe()}); a training loader drops markers before any collate when "
+                        "default_hooks has CorruptSampleHook; other loaders need "
+                        "collate_fn=dict(type='corrupt_aware_collate') or on_corrupt='error' in their dataset")
 
 
 def split_corrupt(batch: Sequence[Any]):
@@ -65,7 +71,7 @@ def corrupt_aware_collate(data_batch: Sequence[Any]) -> Any:
     """
     real, corrupt = split_corrupt(data_batch)
     if not real:
-        return {'inputs': {}, 'data_samples': [], CORRUPT_KEY: corrupt}
+        return _empty_batch(corrupt)
     batch = pseudo_collate(real)
     if not isinstance(batch, dict):
         if corrupt:
@@ -76,13 +82,87 @@ def corrupt_aware_collate(data_batch: Sequence[Any]) -> Any:
     return batch
 
 
+def _empty_batch(corrupt: List[CorruptSample]) -> dict:
+    """The batch of a draw in which every sample failed: no inputs, no samples, the markers."""
+    return {'inputs': {}, 'data_samples': [], CORRUPT_KEY: corrupt}
+
+
+class MarkedBatch:
+    """A collate result that is not a dict, with the markers of its batch's failed samples.
+
+    Only :class:`CorruptDroppingCollate` makes these, for a collate function whose result has
+    no room for a ``'corrupt'`` key; :class:`icl_av.engine.hooks.CorruptSampleHook`'s loader
+    hands the training loop ``batch`` alone (:func:`without_markers`).
+    """
+
+    __slots__ = ('batch', 'corrupt')
+
+    def __init__(self, batch: Any, corrupt: List[CorruptSample]):
+        self.batch = batch
+        self.corrupt = list(corrupt)
+
+    def pin_memory(self) -> 'MarkedBatch':
+        """Pin the batch's tensors (the loader's pin-memory thread calls this), keep the markers."""
+        from torch.utils.data._utils.pin_memory import pin_memory
+        return MarkedBatch(None if self.batch is None else pin_memory(self.batch), self.corrupt)
+
+    def __reduce__(self):
+        return MarkedBatch, (self.batch, self.corrupt)
+
+
+class CorruptDroppingCollate:
+    """Any collate function, seeing only the samples that loaded; the markers ride along with the batch.
+
+    Runs in the loader workers. A batch with real samples is ``collate_fn(real samples)`` with
+    the markers (possibly none) added under ``'corrupt'``; a batch in which every sample failed
+    is ``{'inputs': {}, 'data_samples': [], 'corrupt': [...]}`` (``collate_fn`` is not called
+    with nothing to collate). A collate result that is not a dict comes as a
+    :class:`MarkedBatch`. Picklable when ``collate_fn`` is (loader workers may be spawned).
+
+    Args:
+        collate_fn (callable): The loader's collate function (e.g. MMEngine's
+            ``pseudo_collate`` or ``default_collate``, or :func:`corrupt_aware_collate`).
+    """
+
+    def __init__(self, collate_fn: Callable[[Sequence[Any]], Any]):
+        if isinstance(collate_fn, CorruptDroppingCollate):
+            collate_fn = collate_fn.collate_fn
+        self.collate_fn = collate_fn
+
+    def __call__(self, data_batch: Sequence[Any]) -> Any:
+        real, corrupt = split_corrupt(data_batch)
+        if not real:
+            return _empty_batch(corrupt)
+        batch = self.collate_fn(real)
+        if isinstance(batch, dict):
+            batch[CORRUPT_KEY] = list(batch.get(CORRUPT_KEY) or []) + corrupt
+            return batch
+        return MarkedBatch(batch, corrupt) if corrupt else batch
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}({self.collate_fn!r})'
+
+
 def corrupt_in(data_batch: Any) -> List[CorruptSample]:
     """The markers a collated batch carries (none for batches of other collates)."""
     if isinstance(data_batch, dict):
         return list(data_batch.get(CORRUPT_KEY) or [])
+    if isinstance(data_batch, MarkedBatch):
+        return list(data_batch.corrupt)
+    if isinstance(data_batch, CorruptSample):  # a loader without batching (batch_size=None) yields samples
+        return [data_batch]
     return []
 
 
 def has_samples(data_batch: Any) -> bool:
     """False for a batch in which every sample failed to load."""
+    if isinstance(data_batch, MarkedBatch):
+        return data_batch.batch is not None
+    if isinstance(data_batch, CorruptSample):
+        return False
     return not (isinstance(data_batch, dict) and CORRUPT_KEY in data_batch and not data_batch.get('data_samples'))
+
+
+def without_markers(data_batch: Any) -> Any:
+    """The batch as a model takes it: a :class:`MarkedBatch`'s own batch, anything else as is."""
+    return data_batch.batch if isinstance(data_batch, MarkedBatch) else data_batch

@@ -3,9 +3,13 @@
 Why: in a web-scraped corpus (VGG-Sound is downloaded from YouTube by every user) a share of
 the files is always broken, and a truncated JPEG met in epoch 12 must not kill the run. With
 ``on_corrupt='skip'`` the dataset returns a :class:`~icl_av.datasets.CorruptSample` marker for
-such a sample and :func:`~icl_av.datasets.corrupt_aware_collate` drops it from its batch
-(it is never replaced). Loader workers are separate processes, so the counting happens here,
-in the main process, on the markers each batch carries.
+such a sample, and the training loader drops it from its batch (it is never replaced): this
+hook wraps the loader's collate function, whichever the config names, in
+:class:`~icl_av.datasets.corrupt_samples.CorruptDroppingCollate`, so the collate only sees the
+samples that loaded and the policy holds even when a config writes its own
+``train_dataloader`` without ``collate_fn=dict(type='corrupt_aware_collate')``. Loader workers
+are separate processes, so the counting happens here, in the main process, on the markers
+each batch carries.
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -13,7 +17,8 @@ import torch
 from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 
-from icl_av.datasets.corrupt_samples import CorruptSample, corrupt_in, has_samples
+from icl_av.datasets.corrupt_samples import (CorruptDroppingCollate, CorruptSample, corrupt_in, has_samples,
+                                             without_markers)
 from icl_av.datasets.errors import CorruptSampleLimitError
 from icl_av.registry import HOOKS
 
@@ -69,7 +74,36 @@ class CorruptSkippingLoader:
                 self.runner.logger.warning(f'CorruptSampleHook: skipped a batch in which every sample failed to '
                                            f'load{where}')
                 continue
-            yield batch
+            yield without_markers(batch)
+
+
+def _set_collate(loader, collate_fn) -> None:
+    """Give a ``DataLoader`` another collate function, for its next iteration.
+
+    Workers copy the collate function when they start; a persistent-workers loader that
+    was already iterated keeps its workers (and their old collate) in ``_iterator``, which
+    is dropped so the next epoch starts workers with the new one.
+    """
+    loader.collate_fn = collate_fn
+    if getattr(loader, '_iterator', None) is not None:
+        loader._iterator = None
+
+
+def _drop_markers_before_collate(loader) -> None:
+    """Make a batching ``DataLoader``'s collate function see only the samples that loaded."""
+    collate_fn = getattr(loader, 'collate_fn', None)
+    if not callable(collate_fn) or isinstance(collate_fn, CorruptDroppingCollate):
+        return
+    if getattr(loader, 'batch_sampler', None) is None:  # batch_size=None: samples come one by one, uncollated
+        return
+    _set_collate(loader, CorruptDroppingCollate(collate_fn))
+
+
+def _restore_collate(loader) -> None:
+    """Undo :func:`_drop_markers_before_collate`."""
+    collate_fn = getattr(loader, 'collate_fn', None)
+    if isinstance(collate_fn, CorruptDroppingCollate):
+        _set_collate(loader, collate_fn.collate_fn)
 
 
 def _agree_across_ranks(num_failed: int, empty: bool, world_size: int) -> Tuple[int, bool]:
@@ -85,6 +119,9 @@ def _agree_across_ranks(num_failed: int, empty: bool, world_size: int) -> Tuple[
 class CorruptSampleHook(Hook):
     """The training side of the corrupt-sample policy.
 
+    * makes the training loader's collate function, whichever it is, see only the samples
+      that loaded (:class:`~icl_av.datasets.corrupt_samples.CorruptDroppingCollate`): a
+      failed sample is dropped from its batch, never replaced;
     * logs every corrupt file **once** per run (path, reason, sample), even across epochs and
       resumes;
     * puts the current epoch's count in the training log line (``corrupt_samples``, a message
@@ -136,14 +173,16 @@ class CorruptSampleHook(Hook):
     def before_train(self, runner) -> None:
         loop = runner.train_loop
         if not isinstance(loop.dataloader, CorruptSkippingLoader):
+            _drop_markers_before_collate(loop.dataloader)
             loop.dataloader = CorruptSkippingLoader(loop.dataloader, self, runner)
 
     def after_train(self, runner) -> None:
         # Unwrap: the wrapper holds the runner, and a runner -> loop -> wrapper -> runner cycle would keep the
-        # model (and a DDP process group) alive until interpreter shutdown.
+        # model (and a DDP process group) alive until interpreter shutdown. The loader gets its own collate back.
         loop = runner.train_loop
         if isinstance(loop.dataloader, CorruptSkippingLoader):
             loop.dataloader = loop.dataloader.loader
+            _restore_collate(loop.dataloader)
 
     def before_train_epoch(self, runner) -> None:
         self.per_epoch[runner.epoch] = 0

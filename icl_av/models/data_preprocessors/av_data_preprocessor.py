@@ -131,7 +131,8 @@ class AVDataPreprocessor(BaseDataPreprocessor):
         """
         if not isinstance(data, dict):
             raise TypeError(f'AVDataPreprocessor: expected a collated batch dict, got {type(data).__name__}; '
-                            "a dataset with on_corrupt='skip' needs collate_fn=dict(type='corrupt_aware_collate')")
+                            "corrupt-sample markers are dropped before collating by CorruptSampleHook (training) "
+                            "or collate_fn=dict(type='corrupt_aware_collate')")
         inputs = data['inputs']
         if data.get('corrupt') and not data.get('data_samples'):
             raise ValueError(f'AVDataPreprocessor: every sample of this batch failed to load ({len(data["corrupt"])} '
