@@ -7,6 +7,11 @@ split under the same protocol, so every number is read against its floor and cei
 ``--shuffle-audio [SEED]`` runs the audio-swap control: every frame is tested with the
 audio of another sample of the split (a seeded derangement; the ground truth stays the
 frame's), so comparing with the normal run shows how much of the score comes from the sound.
+
+``--maps cosine|posterior`` scores any checkpoint with the given maps. ``posterior`` needs
+the kinds of sound in the training data: a checkpoint without them (every method but ICL)
+gets them fitted once on the training clips (``AudioPrototypeHook``; ``--refit-prototypes``
+also refits an ICL checkpoint's), so methods are compared with the same maps.
 """
 import argparse
 import os
@@ -38,6 +43,14 @@ def parse_args(argv=None):
         help='audio-swap control: pair every test frame with the audio of another sample (a derangement drawn '
              'from SEED, default 0; ground truth stays the frame\'s) to show how much of the score comes from '
              'the sound')
+    parser.add_argument(
+        '--maps', choices=['cosine', 'posterior'], default=None,
+        help="score with these maps instead of the config's model.map_mode; 'posterior' fits the audio "
+             'prototypes on the training clips when the checkpoint has none')
+    parser.add_argument('--num-prototypes', type=int, default=32,
+                        help='kinds of sound (k-means clusters) fitted for --maps posterior (default 32)')
+    parser.add_argument('--refit-prototypes', action='store_true',
+                        help="with --maps posterior, fit the prototypes even if the checkpoint holds some")
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, key=value pairs, e.g. test_evaluator.threshold=0.5')
@@ -80,6 +93,17 @@ def merge_args(cfg: Config, args) -> Config:
                 break
         else:
             cfg.test_evaluator = [*evaluators, dict(type='DumpResults', out_file_path=args.out)]
+
+    if getattr(args, 'maps', None) is not None:
+        cfg.model['map_mode'] = args.maps
+        if args.maps == 'posterior':
+            if args.num_prototypes < 1:
+                raise UserInputError(f'--num-prototypes {args.num_prototypes}: must be >= 1')
+            hooks = [hook for hook in cfg.get('custom_hooks', []) if hook.get('type') != 'AudioPrototypeHook']
+            cfg.custom_hooks = hooks + [dict(type='AudioPrototypeHook', num_prototypes=args.num_prototypes,
+                                             refit=args.refit_prototypes)]
+    elif getattr(args, 'refit_prototypes', False):
+        raise UserInputError('--refit-prototypes needs --maps posterior')
 
     if args.no_pin_memory:
         cfg.test_dataloader['pin_memory'] = False

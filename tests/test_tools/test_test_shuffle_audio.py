@@ -149,3 +149,26 @@ def test_end_to_end_table_title_and_per_sample_audio(test_tool, tmp_path, tiny_c
         assert swapped[video_id]['perfect_ciou'] == own[video_id]['perfect_ciou']
         assert swapped[video_id]['center_ciou'] == own[video_id]['center_ciou']
         assert swapped[video_id]['confidence'] != pytest.approx(own[video_id]['confidence'], rel=1e-6)
+
+
+def test_maps_posterior_sets_the_map_mode_and_adds_the_prototype_hook(test_tool, tmp_path):
+    config = FRAMES_CONFIG + "model = dict(type='AVLocalizer', map_mode='cosine')\n" \
+        "custom_hooks = [dict(type='EpochSeedHook')]\n"
+    cfg, _ = _merge(test_tool, tmp_path, config, '--maps', 'posterior', '--num-prototypes', '16',
+                    '--refit-prototypes')
+    assert cfg.model.map_mode == 'posterior'
+    assert cfg.custom_hooks[0] == dict(type='EpochSeedHook')
+    assert cfg.custom_hooks[-1] == dict(type='AudioPrototypeHook', num_prototypes=16, refit=True)
+
+
+def test_maps_cosine_only_sets_the_map_mode(test_tool, tmp_path):
+    config = FRAMES_CONFIG + "model = dict(type='AVLocalizer', map_mode='posterior')\n"
+    cfg, _ = _merge(test_tool, tmp_path, config, '--maps', 'cosine')
+    assert cfg.model.map_mode == 'cosine'
+    assert not cfg.get('custom_hooks')
+
+
+def test_refit_without_posterior_maps_is_an_error(test_tool, tmp_path):
+    config = FRAMES_CONFIG + "model = dict(type='AVLocalizer')\n"
+    with pytest.raises(UserInputError, match='--refit-prototypes needs --maps posterior'):
+        _merge(test_tool, tmp_path, config, '--refit-prototypes')

@@ -34,7 +34,8 @@ from icl_av.registry import HOOKS
 from icl_av.structures.map_normalization import FLAT_IS_BACKGROUND, min_max_normalize
 from icl_av.visualization.map_grid import pseudo_label_grid  # noqa: F401 (old import path)
 from ..pseudo_labels import (MAP_SOURCES, ExtractedPseudoLabels, check_keeps_sample_idx, evaluation_pipeline_of,
-                             extract_pseudo_labels, refresh_dataloader_cfg, refresh_statistics)
+                             extract_pseudo_labels, refresh_dataloader_cfg, refresh_statistics,
+                             runner_loader_configs)
 
 
 def normalize_maps(maps: torch.Tensor) -> torch.Tensor:
@@ -297,7 +298,7 @@ class PseudoLabelHook(Hook):
     def _refresh_loader_cfg(self, runner) -> dict:
         """The refresh loader's merged config (once; see :func:`refresh_dataloader_cfg`)."""
         if self._loader_cfg is None:
-            train_cfg, evaluation_cfg = _loader_configs(runner)
+            train_cfg, evaluation_cfg = runner_loader_configs(runner)
             self._loader_cfg = refresh_dataloader_cfg(train_cfg, self.dataloader_cfg,
                                                       evaluation_pipeline_of(evaluation_cfg), logger=runner.logger)
         return self._loader_cfg
@@ -344,23 +345,6 @@ class PseudoLabelHook(Hook):
 
 def _is_positive_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
-
-
-def _loader_configs(runner):
-    """The training loader config and a config holding the test/val loaders.
-
-    From ``runner.cfg``; a Runner built from keyword arguments has an empty ``cfg`` and
-    keeps the unbuilt loader configs only in its constructor arguments, read as a fallback.
-    """
-    cfg = getattr(runner, 'cfg', None) or {}
-    train_cfg = cfg.get('train_dataloader')
-    if not isinstance(train_cfg, dict):
-        train_cfg = getattr(runner, '_train_dataloader', None)
-    evaluation_cfg = cfg
-    if evaluation_pipeline_of(cfg) is None:
-        evaluation_cfg = dict(test_dataloader=getattr(runner, '_test_dataloader', None),
-                              val_dataloader=getattr(runner, '_val_dataloader', None))
-    return (train_cfg if isinstance(train_cfg, dict) else None), evaluation_cfg
 
 
 def _unwrap(model):

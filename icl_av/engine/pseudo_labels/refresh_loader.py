@@ -15,6 +15,8 @@ from typing import Any, Iterable, List, Mapping, Optional
 from mmengine.logging import MMLogger
 from torch.utils.data import DataLoader
 
+from icl_av.datasets.corrupt_samples import CorruptDroppingCollate
+
 #: Training-loader settings the refresh loader inherits unless it overrides them.
 INHERITED_LOADER_KEYS = ('batch_size', 'num_workers', 'pin_memory', 'persistent_workers', 'collate_fn')
 
@@ -96,6 +98,26 @@ def refresh_dataloader_cfg(train_dataloader: Optional[Mapping],
     return loader_cfg
 
 
+def runner_loader_configs(runner):
+    """The training loader config of ``runner`` and a config holding its test/val loaders.
+
+    From ``runner.cfg``; a Runner built from keyword arguments has an empty ``cfg`` and
+    keeps the unbuilt loader configs only in its constructor arguments, read as a fallback.
+
+    Returns:
+        tuple: ``(train_dataloader config or None, config to pass to evaluation_pipeline_of)``.
+    """
+    cfg = getattr(runner, 'cfg', None) or {}
+    train_cfg = cfg.get('train_dataloader')
+    if not isinstance(train_cfg, Mapping):
+        train_cfg = getattr(runner, '_train_dataloader', None)
+    evaluation_cfg = cfg
+    if evaluation_pipeline_of(cfg) is None:
+        evaluation_cfg = dict(test_dataloader=getattr(runner, '_test_dataloader', None),
+                              val_dataloader=getattr(runner, '_val_dataloader', None))
+    return (train_cfg if isinstance(train_cfg, Mapping) else None), evaluation_cfg
+
+
 def build_refresh_dataloader(train_dataloader: Optional[Mapping],
                              overrides: Optional[Mapping] = None,
                              test_pipeline: Optional[Iterable] = None,
@@ -111,9 +133,15 @@ def build_refresh_dataloader(train_dataloader: Optional[Mapping],
         logger (optional): Where a missing-pipeline warning goes.
 
     Returns:
-        DataLoader: Built with ``Runner.build_dataloader`` under the current default scope.
+        DataLoader: Built with ``Runner.build_dataloader`` under the current default scope; its
+        collate drops samples whose files failed to decode (``CorruptDroppingCollate``).
     """
     from mmengine.runner import Runner  # local: the runner module is heavy and only needed to build
 
     loader_cfg = refresh_dataloader_cfg(train_dataloader, overrides, test_pipeline, logger)
-    return Runner.build_dataloader(loader_cfg, seed=seed)
+    loader = Runner.build_dataloader(loader_cfg, seed=seed)
+    # Whatever collate the training loader names, a training file that fails to decode is left
+    # out of its batch (the extraction skips batches left empty), as in training.
+    if loader.collate_fn is not None:
+        loader.collate_fn = CorruptDroppingCollate(loader.collate_fn)
+    return loader

@@ -37,6 +37,16 @@ BASELINES = {
 }
 
 
+def map_peak(pred_map: torch.Tensor) -> List[float]:
+    """Where ``pred_map`` (``h×w``) is highest: the centre of that cell as ``[x, y]`` fractions of the map.
+
+    Ties go to the first cell in row-major order.
+    """
+    height, width = pred_map.shape[-2:]
+    index = int(torch.argmax(pred_map.reshape(-1)))
+    return [(index % width + 0.5) / width, (index // width + 0.5) / height]
+
+
 def _to_float(value) -> float:
     if isinstance(value, torch.Tensor):
         return float(value.detach().float().reshape(-1)[0])
@@ -55,7 +65,8 @@ class LocalizationMetric(BaseMetric):
 
     After :meth:`compute_metrics`, ``self.per_sample_results`` holds one dict per sample
     (``video_id``, ``sample_idx``, ``ciou``, ``confidence``, ``is_sounding``, the baselines'
-    cIoUs and, with ``save_pred_rle``, the binary prediction as COCO RLE ``pred_rle``),
+    cIoUs, ``peak`` — where the map is highest, ``(x, y)`` as fractions of the frame's width and
+    height, for pointing-game style analyses — and, with ``save_pred_rle``, the binary prediction as COCO RLE ``pred_rle``),
     sorted by ``sample_idx`` when every sample carries one (the metrics do not depend on the
     order; the records' order does, so a missing ``sample_idx`` leaves them in arrival order and
     logs a warning); ``out_file`` also writes them with the metrics (JSON, or pickle for ``.pkl``).
@@ -147,7 +158,7 @@ class LocalizationMetric(BaseMetric):
         gt_area = int((gt > 0).sum()) if gt is not None else 0
         binary = binarize_prediction(pred_map, size, self.protocol, gt_area)
         record = dict(video_id=video_id, sample_idx=sample.get('sample_idx'), confidence=confidence,
-                      is_sounding=is_sounding, has_gt=gt is not None,
+                      is_sounding=is_sounding, has_gt=gt is not None, peak=map_peak(pred_map),
                       gt_fraction=float((gt > 0).float().mean()) if gt is not None else None,
                       ciou=None)
         for name in BASELINES:
