@@ -1,21 +1,28 @@
 """Pretrain a config's visual tower with object labels: a stand-in for ImageNet weights on StampsAV.
 
-No ImageNet, DINOv2 or CLIP weights can be downloaded here, so this makes the nearest thing: the
-visual tower of an AV config, trained to name the object in pictures made from the StampsAV
-**source material** (each class's cut-out stamp pictures from ``tuxpaint-stamps-default`` pasted
-at a random size, place and flip on random crops of the benchmark's background photos or on
-plain textured backgrounds). It never sees a benchmark scene, an audio clip or a box. The
-tower is built from ``--config`` exactly as the AV run builds it, trained with a linear classifier
-on its average-pooled map, and saved in that tower's own (timm) key names, so the AV config
-loads it through ``visual_backbone.pretrained='<file>'``, the local-file path real weights take::
+No ImageNet, DINOv2 or CLIP weights can be downloaded here, so this makes the nearest honest thing: the
+visual tower of an AV config, trained to name the object in pictures made from **clip art that is not the
+benchmark's**: Debian's ``openclipart-png`` (public domain), labelled by folder (``animals/mammals``,
+``recreation/music``, ``tools``, ...), each picture pasted at a random size, place and flip, with clip-art
+clutter, on smooth random textures or blurred clip-art scenery, and colour-jittered. Tux Paint's stamps were
+partly drawn from the same Open Clip Art Library, so every clip-art picture that copies a Tux Paint stamp
+picture (any stamp under ``--dedup-stamps-root``, PNG or SVG, mirrored or not) is left out first; the tool
+prints how many and writes the list next to ``--out``. Hashes are cached (``--cache-dir``), so only the first
+run decodes the 8,000 pictures. It never sees a benchmark scene, stamp, photo, audio clip or box::
 
+    apt-get download openclipart-png tuxpaint-stamps-default   # in data/tux, then dpkg -x each .deb into data/tux/x
     python tools/misc/pretrain_standin_encoder.py configs/icl/icl_r18_1xb32-16e_stampsav-dev.py \\
-        --meta data/stamps_av_dev/meta.json --stamps-root data/tux/x/usr/share/tuxpaint/stamps \\
-        --templates-root data/tux/x/usr/share/tuxpaint --out checkpoints/standin_r18_stampsav.safetensors
+        --img-size 64 --out checkpoints/standin_r18_openclipart.safetensors
 
-The label set is all of the benchmark's classes (``meta.json``'s ``classes``), the unheard ones
-included, as ImageNet would name most of them too; ``--classes heard`` leaves those out. It
-prints the accuracy on held-out pictures (another random stream) every ``--val-interval`` steps.
+The tower is built from ``--config`` exactly as the AV run builds it, trained with a linear classifier on
+its average-pooled map, and saved in that tower's own (timm) key names, so the AV config loads it through
+``visual_backbone.pretrained='<file>'``, the local-file path real weights take. It prints the accuracy on
+held-out pictures (another random stream of the same pictures) every ``--val-interval`` steps, and the time
+it took.
+
+The benchmark's own source material (its stamp pictures on its background photos: ``--meta``,
+``--stamps-root``, ``--templates-root``) is pretraining on the test objects; the tool refuses it unless told
+``--allow-benchmark-pictures``, which is kept only to reproduce that leaky upper bound.
 """
 import argparse
 import json
@@ -25,8 +32,6 @@ import os.path as osp
 import sys
 import time
 
-import cv2
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -37,29 +42,52 @@ if REPO not in sys.path:
 
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from icl_av.datasets.clipart_pictures import (CUTOUT_SIDE, MATCH_MAX_BITS, MIN_CLASS_SIZE,  # noqa: E402
+                                              build_clipart_source)
+from icl_av.datasets.pasted_objects import PastedObjects, load_benchmark_sources  # noqa: E402
 from icl_av.models.backbones.checkpoint_loading import write_state_dict  # noqa: E402
 from icl_av.utils import UserInputError, check_config_path, register_all_modules, run_cli  # noqa: E402
 
-MAX_PICTURE_SIDE = 256  # stamps are stored at most this large (they are drawn at <= the frame size)
+DEBIAN_SHARE = 'data/tux/x/usr/share'
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Pretrain an AV config\'s visual tower on labelled object '
+    parser = argparse.ArgumentParser(description='Pretrain an AV config\'s visual tower on labelled clip-art '
                                      'pictures pasted on backgrounds (the StampsAV pretrained stand-in)')
     parser.add_argument('config', help='the AV config whose model.visual_backbone is pretrained')
-    parser.add_argument('--meta', required=True, help="the benchmark's meta.json (classes, background photos)")
-    parser.add_argument('--stamps-root', required=True, help='tuxpaint stamps folder (<root>/<stamp>.png)')
-    parser.add_argument('--templates-root', required=True, help='folder searched for the background photos')
     parser.add_argument('--out', required=True, help='where to write the tower weights (.safetensors or .pth)')
-    parser.add_argument('--classes', choices=['all', 'heard'], default='all',
-                        help="label set: every class of meta.json, or only the classes heard in training")
+    clipart = parser.add_argument_group('the clip-art source (the default)')
+    clipart.add_argument('--clipart-root', default=f'{DEBIAN_SHARE}/openclipart/png',
+                         help='openclipart-png\'s png folder (category folders of PNG pictures)')
+    clipart.add_argument('--dedup-stamps-root', default=f'{DEBIAN_SHARE}/tuxpaint/stamps',
+                         help='the Tux Paint stamps folder: every clip-art picture that copies one of its pictures '
+                              'is left out')
+    clipart.add_argument('--png-stamps-only', action='store_true',
+                         help='compare with the PNG stamps only (no cairosvg needed; the benchmark draws only '
+                              'PNG stamps, but copies of the SVG-only stamps then stay in)')
+    clipart.add_argument('--label-depth', type=int, choices=[1, 2], default=2,
+                         help='folder levels that name a class: 2 (animals/mammals, ~70 classes) or 1 (animals)')
+    clipart.add_argument('--min-class-size', type=int, default=MIN_CLASS_SIZE,
+                         help='smaller folders are no class (their pictures still serve as clutter)')
+    clipart.add_argument('--max-clutter', type=int, default=2, help='clip-art clutter under the object: 0 to this')
+    clipart.add_argument('--match-max-bits', type=int, default=MATCH_MAX_BITS,
+                         help='a copy differs from a stamp in at most this many of 256 hash bits')
+    clipart.add_argument('--cache-dir', help='where picture hashes are kept (default: picture_cache/ beside --out)')
+    bench = parser.add_argument_group('the benchmark\'s own pictures (refused unless --allow-benchmark-pictures)')
+    bench.add_argument('--allow-benchmark-pictures', action='store_true',
+                       help='train on the benchmark\'s stamps and photos: only to reproduce the leaky upper bound')
+    bench.add_argument('--meta', help="the benchmark's meta.json (classes, background photos)")
+    bench.add_argument('--stamps-root', help='tuxpaint stamps folder (<root>/<stamp>.png)')
+    bench.add_argument('--templates-root', help='folder searched for the background photos')
+    bench.add_argument('--classes', choices=['all', 'heard'], default='all',
+                       help="label set: every class of meta.json, or only the classes heard in training")
     parser.add_argument('--img-size', type=int, help='picture side (default: the config\'s img_size)')
     parser.add_argument('--iters', type=int, default=1500, help='training steps')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--lr', type=float, default=1e-3, help='AdamW peak lr (linear warm-up, cosine decay)')
     parser.add_argument('--weight-decay', type=float, default=0.05)
     parser.add_argument('--clip-grad', type=float, default=1.0, help='gradient norm clip')
-    parser.add_argument('--workers', type=int, default=2, help='picture-making processes')
+    parser.add_argument('--workers', type=int, default=2, help='picture-making (and first-run decoding) processes')
     parser.add_argument('--val-size', type=int, default=512, help='held-out pictures for the accuracy')
     parser.add_argument('--val-interval', type=int, default=250)
     parser.add_argument('--seed', type=int, default=0)
@@ -67,125 +95,63 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-# --------------------------------------------------------------------------- source pictures
+# --------------------------------------------------------------------------- sources
 
-def read_cutout(path: str, alpha_cut: int) -> np.ndarray:
-    """A stamp as a tightly cropped premultiplied RGBA float array in [0, 1].
-
-    Alpha below ``alpha_cut`` (0-255) counts as transparent, as the benchmark's scenes cut it.
-    """
-    rgba = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if rgba is None or rgba.ndim != 3 or rgba.shape[2] != 4:
-        raise UserInputError(f'{path}: not a picture with an alpha channel')
-    rgba = cv2.cvtColor(rgba, cv2.COLOR_BGRA2RGBA).astype(np.float32) / 255.0
-    alpha = np.where(rgba[..., 3] * 255.0 < alpha_cut, 0.0, rgba[..., 3])
-    rows, cols = np.nonzero(alpha)
-    if rows.size == 0:
-        raise UserInputError(f'{path}: fully transparent')
-    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    alpha = alpha[top:bottom, left:right]
-    picture = np.dstack([rgba[top:bottom, left:right, :3] * alpha[..., None], alpha])
-    scale = MAX_PICTURE_SIDE / max(picture.shape[:2])
-    if scale < 1:
-        size = (max(1, round(picture.shape[1] * scale)), max(1, round(picture.shape[0] * scale)))
-        picture = cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
-    return picture.astype(np.float32)
-
-
-def find_files(root: str, names) -> dict:
-    """``{name: path}`` for every name found anywhere under ``root``."""
-    wanted, found = set(names), {}
-    for dirpath, _, filenames in os.walk(root):
-        for name in filenames:
-            if name in wanted and name not in found:
-                found[name] = osp.join(dirpath, name)
-    return found
-
-
-def load_sources(meta: dict, stamps_root: str, templates_root: str, classes: str):
-    """The class names, each class's cut-outs and the background photos (RGB float arrays)."""
-    names = sorted(meta['classes']) if classes == 'all' else sorted(meta['heard'])
-    cutouts = []
-    for name in names:
-        pictures = []
-        for stamp in meta['classes'][name]:
-            path = osp.join(stamps_root, stamp + '.png')
-            if not osp.isfile(path):
-                raise UserInputError(f'{path}: missing (stamp {stamp!r} of class {name!r}); is --stamps-root the '
-                                     f'folder the benchmark was made from?')
-            pictures.append(read_cutout(path, int(meta.get('alpha_cut', 32))))
-        cutouts.append(pictures)
-    found = find_files(templates_root, meta['background_photos'])
-    missing = sorted(set(meta['background_photos']) - set(found))
+def check_benchmark_request(args) -> bool:
+    """Whether the benchmark's own pictures are asked for (and allowed); refuses them without the flag."""
+    given = {name: value for name, value in (('--meta', args.meta), ('--stamps-root', args.stamps_root),
+                                             ('--templates-root', args.templates_root)) if value}
+    if not args.allow_benchmark_pictures:
+        if given:
+            named = ', '.join(f'{name} {value}' for name, value in given.items())
+            raise UserInputError(f'{named}: refusing to pretrain on the benchmark\'s own stamps and photos (they '
+                                 f'are its test objects); leave these out to use the clip art (--clipart-root), or '
+                                 f'pass --allow-benchmark-pictures only to reproduce the leaky upper bound')
+        return False
+    missing = [name for name in ('--meta', '--stamps-root', '--templates-root') if name not in given]
     if missing:
-        raise UserInputError(f'{templates_root}: background photos not found: {missing}')
-    photos = []
-    for name in meta['background_photos']:
-        image = cv2.imread(found[name], cv2.IMREAD_COLOR)
-        if image is None:
-            raise UserInputError(f'{found[name]}: not a decodable image')
-        photos.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0)
-    return names, cutouts, photos
+        raise UserInputError(f'--allow-benchmark-pictures trains on the benchmark\'s pictures and needs '
+                             f'{", ".join(missing)} too')
+    return True
 
 
-# --------------------------------------------------------------------------- pictures
-
-def background(rng: np.random.Generator, size: int, photos) -> np.ndarray:
-    """A random square crop of a photo (p=0.6) or a smooth random texture, jittered in colour."""
-    if rng.random() < 0.6:
-        photo = photos[int(rng.integers(len(photos)))]
-        side = int(rng.uniform(0.4, 1.0) * min(photo.shape[:2]))
-        top = int(rng.integers(0, photo.shape[0] - side + 1))
-        left = int(rng.integers(0, photo.shape[1] - side + 1))
-        image = cv2.resize(photo[top:top + side, left:left + side], (size, size), interpolation=cv2.INTER_AREA)
-    else:
-        coarse = rng.uniform(0, 1, (int(rng.integers(2, 9)),) * 2 + (3,)).astype(np.float32)
-        image = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
-        image += rng.normal(0, rng.uniform(0.0, 0.08), (size, size, 3)).astype(np.float32)
-    if rng.random() < 0.5:
-        image = image[:, ::-1]
-    return np.clip(image, 0, 1)
+def side_file(out: str, suffix: str) -> str:
+    """``out`` with its extension replaced by ``suffix`` (``w.safetensors`` -> ``w.removed.tsv``)."""
+    return osp.splitext(out)[0] + suffix
 
 
-def paste(image: np.ndarray, cutout: np.ndarray, rng: np.random.Generator) -> None:
-    """Draw ``cutout`` into ``image`` (in place): long side 35-100 % of the frame, at most ~35 % cut off."""
-    size = image.shape[0]
-    long_side = rng.uniform(0.35, 1.0) * size
-    scale = long_side / max(cutout.shape[:2])
-    width, height = max(2, round(cutout.shape[1] * scale)), max(2, round(cutout.shape[0] * scale))
-    picture = cv2.resize(cutout, (width, height), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    if rng.random() < 0.5:
-        picture = picture[:, ::-1]
-    left = int(rng.integers(-int(0.35 * width), size - int(0.65 * width) + 1))
-    top = int(rng.integers(-int(0.35 * height), size - int(0.65 * height) + 1))
-    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + width, size), min(top + height, size)
-    piece = picture[y0 - top:y1 - top, x0 - left:x1 - left]
-    region = image[y0:y1, x0:x1]
-    image[y0:y1, x0:x1] = piece[..., :3] + region * (1.0 - piece[..., 3:4])
-
-
-class PastedObjects(torch.utils.data.Dataset):
-    """``length`` labelled pictures, each fully determined by (seed, index)."""
-
-    def __init__(self, cutouts, photos, size: int, length: int, seed: int, mean, std):
-        self.cutouts, self.photos, self.size, self.length, self.seed = cutouts, photos, size, length, seed
-        self.mean = np.asarray(mean, np.float32) / 255.0
-        self.std = np.asarray(std, np.float32) / 255.0
-
-    def __len__(self):
-        return self.length
-
-    def __getitem__(self, index):
-        rng = np.random.default_rng([self.seed, index])
-        label = int(rng.integers(len(self.cutouts)))
-        pictures = self.cutouts[label]
-        image = np.ascontiguousarray(background(rng, self.size, self.photos))
-        paste(image, pictures[int(rng.integers(len(pictures)))], rng)
-        gray = image.mean(2, keepdims=True)
-        image = gray + (image - gray) * rng.uniform(0.7, 1.3)  # saturation
-        image = (image - 0.5) * rng.uniform(0.8, 1.2) + 0.5 + rng.uniform(-0.1, 0.1)  # contrast, brightness
-        image = (np.clip(image, 0, 1) - self.mean) / self.std  # the AV data preprocessor's normalisation (RGB)
-        return torch.from_numpy(image.transpose(2, 0, 1).copy()), label
+def load_clipart(args, log=print):
+    """The de-duplicated clip-art source; prints its account, writes the removed list and class sizes by ``--out``."""
+    cache_dir = args.cache_dir or osp.join(osp.dirname(osp.abspath(args.out)), 'picture_cache')
+    if not osp.isdir(args.dedup_stamps_root):
+        raise UserInputError(f'{args.dedup_stamps_root}: not a folder; the Tux Paint stamps are needed to leave their '
+                             f'copies out of the clip art (apt-get download tuxpaint-stamps-default, then dpkg -x '
+                             f'it), or point --dedup-stamps-root at them')
+    source = build_clipart_source(
+        args.clipart_root, args.dedup_stamps_root, reference_suffixes=('.png',) if args.png_stamps_only else
+        ('.png', '.svg'), label_depth=args.label_depth, min_class_size=args.min_class_size, cutout_side=CUTOUT_SIDE,
+        cache_dir=cache_dir, workers=args.workers, max_bits=args.match_max_bits, log=log)
+    removed_file, classes_file = side_file(args.out, '.removed.tsv'), side_file(args.out, '.classes.json')
+    with open(removed_file, 'w') as f:
+        f.write('clipart_picture\tstamp_picture\thamming_bits_of_256\n')
+        f.writelines(f'{picture}\t{stamp}\t{bits}\n' for picture, stamp, bits in source.removed)
+    sizes = source.class_sizes
+    with open(classes_file, 'w') as f:
+        json.dump(dict(clipart_root=args.clipart_root, dedup_stamps_root=args.dedup_stamps_root,
+                       label_depth=args.label_depth, min_class_size=args.min_class_size,
+                       match_max_bits=args.match_max_bits, pictures=source.total, removed=len(source.removed),
+                       unreadable=len(source.unreadable), unlabelled=source.unlabelled, classes=sizes), f, indent=1)
+    counts = sorted(sizes.values())
+    near = ' '.join(f'{bits}:{count}' for bits, count in source.near_misses.items() if count)
+    log(f'clip art: {source.total} pictures under {args.clipart_root}; {len(source.unreadable)} unreadable or empty; '
+        f'removed {len(source.removed)} copies of the {source.references} Tux Paint stamp pictures '
+        f'(<= {args.match_max_bits} of 256 hash bits; list: {removed_file}); kept pictures whose nearest stamp is '
+        f'just farther (bits:count): {near or "none"}')
+    log(f'{len(sizes)} classes (folders {args.label_depth} level(s) down, >= {args.min_class_size} pictures; '
+        f'{counts[0]}-{counts[-1]} pictures, median {counts[len(counts) // 2]}; {classes_file}); '
+        f'{source.unlabelled} pictures in no class serve as clutter only')
+    log(f'hashing + de-duplication took {source.seconds:.1f} s (cache: {cache_dir})')
+    return source
 
 
 # --------------------------------------------------------------------------- training
@@ -235,16 +201,30 @@ def main(argv=None):
     size = args.img_size or cfg.get('img_size')
     if not size:
         raise UserInputError(f'{args.config}: no img_size; pass --img-size')
-    with open(args.meta) as f:
-        meta = json.load(f)
-    names, cutouts, photos = load_sources(meta, args.stamps_root, args.templates_root, args.classes)
-    print(f'{len(names)} classes, {sum(map(len, cutouts))} cut-out pictures, {len(photos)} background photos, '
-          f'{size} px')
+    benchmark = check_benchmark_request(args)
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    began = time.time()
+    if benchmark:
+        try:
+            with open(args.meta) as f:
+                meta = json.load(f)
+        except json.JSONDecodeError as error:
+            raise UserInputError(f'{args.meta}: not a JSON file ({error})') from None
+        names, cutouts, photos = load_benchmark_sources(meta, args.stamps_root, args.templates_root, args.classes)
+        print(f'the BENCHMARK\'S OWN pictures (leaky upper bound): {len(names)} classes, '
+              f'{sum(map(len, cutouts))} cut-out pictures, {len(photos)} background photos, {size} px')
+        extra = {}
+    else:
+        source = load_clipart(args)
+        names, cutouts, photos = source.names, source.cutouts, []
+        extra = dict(scenery=source.clutter, clutter=source.clutter, max_clutter=args.max_clutter)
+        print(f'{len(names)} classes, {sum(map(len, cutouts))} cut-out pictures, no photo, {size} px')
+    prepared = time.time() - began
 
     torch.manual_seed(args.seed)
     model = TowerClassifier(build_tower(cfg), len(names))
     preprocess = cfg.model.data_preprocessor
-    make = dict(cutouts=cutouts, photos=photos, size=size, mean=preprocess.mean, std=preprocess.std)
+    make = dict(cutouts=cutouts, photos=photos, size=size, mean=preprocess.mean, std=preprocess.std, **extra)
     train_set = PastedObjects(length=args.iters * args.batch_size, seed=args.seed, **make)
     val_set = PastedObjects(length=args.val_size, seed=args.seed + 10_000_019, **make)
     loader_args = dict(num_workers=args.workers, persistent_workers=args.workers > 0)
@@ -266,14 +246,18 @@ def main(argv=None):
         optimizer.step()
         schedule.step()
         if step % 50 == 0 or step == args.iters:
+            elapsed = time.time() - start
             print(f'step {step}/{args.iters}  loss {loss.item():.3f}  lr {schedule.get_last_lr()[0]:.2e}  '
-                  f'{time.time() - start:.0f} s', flush=True)
+                  f'{elapsed:.0f} s ({step / elapsed:.2f} it/s)', flush=True)
         if step % args.val_interval == 0 or step == args.iters:
             print(f'step {step}: held-out accuracy {accuracy(model, val_loader):.3f} '
                   f'({args.val_size} pictures, chance {1 / len(names):.3f})', flush=True)
     save_tower(model.tower, args.out)
+    trained = time.time() - start
     print(f'wrote {args.out} ({len(model.tower.model.state_dict())} tensors); load it with '
           f"model.visual_backbone.pretrained='{args.out}'")
+    print(f'built the stand-in in {time.time() - began:.1f} s (pictures {prepared:.1f} s, {args.iters} training '
+          f'steps {trained:.1f} s, {args.iters / max(trained, 1e-9):.2f} it/s)')
 
 
 if __name__ == '__main__':
