@@ -81,6 +81,7 @@ model = dict(
     audio_backbone=dict(model_name='resnet10t'),
     map_mode='posterior',
     posterior_tau=0.03,
+    unfamiliar_fallback=True,  # a sound of no known kind gets the location prior, not a known kind's objects
     loss=dict(keep_correspondence=True, mask_mode='hard', fg_ratio=0.2, bg_ratio=0.5))
 
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-4))

@@ -75,8 +75,9 @@ class AudioPrototypeHook(Hook):
                              'the training clips')
         loader = build_refresh_dataloader(train_cfg, self.dataloader_cfg, evaluation_pipeline_of(evaluation_cfg),
                                           seed=runner.seed, logger=runner.logger)
-        centroids = fit_audio_prototypes(runner.model, loader, self.num_prototypes, seed=self.seed)
-        localizer.set_audio_prototypes(centroids)
+        prototypes = fit_audio_prototypes(runner.model, loader, self.num_prototypes, seed=self.seed)
+        localizer.set_audio_prototypes(prototypes.centroids, prototypes.familiarity_threshold,
+                                       prototypes.location_prior)
         runner.logger.info(f'AudioPrototypeHook: fitted {self.num_prototypes} audio prototypes on '
                            f'{len(loader.dataset)} training clips')
         return True

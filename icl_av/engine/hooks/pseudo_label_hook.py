@@ -33,7 +33,8 @@ from icl_av.models.utils.kmeans import KMEANS_METRICS, kmeans_on_rank0
 from icl_av.registry import HOOKS
 from icl_av.structures.map_normalization import FLAT_IS_BACKGROUND, min_max_normalize
 from icl_av.visualization.map_grid import pseudo_label_grid  # noqa: F401 (old import path)
-from ..pseudo_labels import (MAP_SOURCES, ExtractedPseudoLabels, check_keeps_sample_idx, evaluation_pipeline_of,
+from ..pseudo_labels import (MAP_SOURCES, ExtractedPseudoLabels, check_keeps_sample_idx, describe_prototypes,
+                             evaluation_pipeline_of,
                              extract_pseudo_labels, refresh_dataloader_cfg, refresh_statistics,
                              runner_loader_configs)
 
@@ -264,7 +265,9 @@ class PseudoLabelHook(Hook):
         clusters, centroids = kmeans_on_rank0(extracted.embeddings.to(extracted.device), self.num_clusters,
                                               num_iters=self.kmeans_iters, seed=self.seed, metric=self.kmeans_metric)
         if callable(getattr(localizer, 'set_audio_prototypes', None)):
-            localizer.set_audio_prototypes(centroids)
+            prototypes = describe_prototypes(extracted, centroids)
+            localizer.set_audio_prototypes(prototypes.centroids, prototypes.familiarity_threshold,
+                                           prototypes.location_prior)
             if getattr(localizer, 'maps_use_prototypes', False):
                 # The model's maps compare each sound with the kinds of sound just found:
                 # label with the maps the new centroids give (a second pass).

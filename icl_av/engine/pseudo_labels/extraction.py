@@ -10,7 +10,9 @@ flat maps as background) and audio embedding, and returns every rank's samples i
   shard would be labelled by a slightly different model, not the one the checkpoint
   (written by rank 0) holds.
 - The model is called through ``test_step``, which wrapped and unwrapped models both
-  provide, in eval mode and under ``torch.no_grad``; its training mode is restored.
+  provide, in eval mode and under ``torch.no_grad``; its training mode is restored. A
+  localizer with a ``labelling()`` context (``AVLocalizer``) is read inside it, so the refresh
+  gets the maps it labels with (without test-time-only fall-backs).
 - Iterating a loader draws from torch's global generator, so the pass runs under
   ``torch.random.fork_rng``: a refresh leaves the training run's random stream as it
   found it.
@@ -18,6 +20,7 @@ flat maps as background) and audio embedding, and returns every rank's samples i
   results are all-gathered as padded tensors, then sorted by ``sample_idx`` and
   de-duplicated.
 """
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -86,12 +89,14 @@ def extract_pseudo_labels(model,
     """
     if map_source not in MAP_SOURCES:
         raise ValueError(f'extract_pseudo_labels: map_source must be one of {MAP_SOURCES}, got {map_source!r}')
-    _broadcast_buffers_from_rank0(model.module if is_model_wrapper(model) else model)
+    localizer = model.module if is_model_wrapper(model) else model
+    _broadcast_buffers_from_rank0(localizer)
     was_training = model.training
     model.eval()
     cuda_devices = [torch.cuda.current_device()] if torch.cuda.is_initialized() else []
+    labelling = localizer.labelling() if callable(getattr(localizer, 'labelling', None)) else nullcontext()
     try:
-        with torch.no_grad(), torch.random.fork_rng(devices=cuda_devices):
+        with torch.no_grad(), torch.random.fork_rng(devices=cuda_devices), labelling:
             shard = _extract_shard(model, dataloader, map_source, with_match_rank, show_progress)
     finally:
         model.train(was_training)

@@ -5,13 +5,56 @@ the kinds of sound in the training data (``AVLocalizer.localization_maps``). ICL
 refreshes store those kinds (k-means centroids of the training clips' audio embeddings)
 as a side effect; :func:`fit_audio_prototypes` computes them for any model, once, from
 the training clips only, so every method can be scored with the same maps.
+
+With the centroids come what tells a sound the model knows from one it does not
+(:func:`describe_prototypes`): how close the training clips' own embeddings lie to their
+nearest kind (a low quantile of that is the familiarity threshold) and where in the frame
+the training clips' maps put their sounds (the location prior), the fall-back map for an
+unfamiliar sound.
 """
+from dataclasses import dataclass
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 
 from icl_av.models.utils.kmeans import kmeans_on_rank0
-from .extraction import extract_pseudo_labels
+from .extraction import ExtractedPseudoLabels, extract_pseudo_labels
+
+#: Share of the training clips allowed below the familiarity threshold.
+FAMILIARITY_QUANTILE = 0.05
+
+
+@dataclass
+class AudioPrototypes:
+    """The kinds of sound in the training clips and how familiar a sound must be to be one of them.
+
+    Attributes:
+        centroids (Tensor): ``K×D`` float32 k-means centroids of the audio embeddings.
+        familiarity_threshold (float): The ``quantile`` of the training clips' familiarity
+            (cosine similarity with the nearest centroid); a sound below it is unfamiliar.
+        location_prior (Tensor): ``h×w`` mean of the training clips' min-max normalised maps.
+    """
+
+    centroids: torch.Tensor
+    familiarity_threshold: float
+    location_prior: torch.Tensor
+
+
+def familiarity(embeddings: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
+    """``N`` cosine similarities of each embedding with its nearest centroid."""
+    return (F.normalize(embeddings.float(), dim=1) @ F.normalize(centroids.float(), dim=1).t()).amax(dim=1)
+
+
+def describe_prototypes(extracted: ExtractedPseudoLabels, centroids: torch.Tensor,
+                        quantile: float = FAMILIARITY_QUANTILE) -> AudioPrototypes:
+    """The centroids with the familiarity threshold and location prior of the clips they came from."""
+    if not 0 <= quantile < 1:
+        raise ValueError(f'describe_prototypes: quantile must be in [0, 1), got {quantile}')
+    centroids = centroids.float().cpu()
+    scores = familiarity(extracted.embeddings.cpu(), centroids)
+    return AudioPrototypes(centroids=centroids, familiarity_threshold=float(torch.quantile(scores, quantile)),
+                           location_prior=extracted.maps.float().mean(dim=0).cpu())
 
 
 def fit_audio_prototypes(model,
@@ -20,7 +63,8 @@ def fit_audio_prototypes(model,
                          seed: int = 0,
                          num_iters: int = 100,
                          metric: str = 'cosine',
-                         show_progress: bool = True) -> torch.Tensor:
+                         quantile: float = FAMILIARITY_QUANTILE,
+                         show_progress: bool = True) -> AudioPrototypes:
     """Cluster the audio embeddings of ``dataloader``'s clips into ``num_prototypes`` kinds.
 
     Args:
@@ -32,10 +76,12 @@ def fit_audio_prototypes(model,
         seed (int): Seed of the k-means initialisation. Defaults to 0.
         num_iters (int): Maximum Lloyd iterations. Defaults to 100.
         metric (str): ``'cosine'`` (the embeddings are L2-normalised) or ``'euclidean'``.
+        quantile (float): Share of the training clips below the familiarity threshold.
         show_progress (bool): A progress bar on rank 0 while reading. Defaults to True.
 
     Returns:
-        Tensor: ``K×D`` float32 centroids (CPU), identical on every rank.
+        AudioPrototypes: ``K×D`` float32 centroids (CPU), identical on every rank, with the
+        familiarity threshold and the location prior of the training clips.
 
     Raises:
         ValueError: ``num_prototypes`` is not a positive int or exceeds the number of clips.
@@ -48,7 +94,7 @@ def fit_audio_prototypes(model,
                          f'clips read ({extracted.sample_idx.numel()})')
     _, centroids = kmeans_on_rank0(extracted.embeddings.to(extracted.device), num_prototypes, num_iters=num_iters,
                                    seed=seed, metric=metric)
-    return centroids.float().cpu()
+    return describe_prototypes(extracted, centroids, quantile)
 
 
 def has_audio_prototypes(localizer) -> bool:

@@ -4,10 +4,12 @@ The localizer also owns the :class:`~icl_av.models.utils.PseudoLabelBank`; the
 ``PseudoLabelHook`` writes into it through :meth:`AVLocalizer.update_pseudo_labels`
 and :meth:`AVLocalizer.loss` reads it by the data samples' ``sample_idx``.
 """
+from contextlib import contextmanager
 from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
@@ -90,6 +92,12 @@ class AVLocalizer(BaseModel):
             its own kind of sound more than this one and drops out. Falls back to
             ``'cosine'`` until a refresh has stored centroids.
         posterior_tau (float): Temperature of the ``'posterior'`` maps. Defaults to 0.03.
+        unfamiliar_fallback (bool): With ``'posterior'`` maps, a sound less familiar than the
+            bank's threshold (its cosine with the nearest prototype below what 95 % of the
+            training clips reach) gets the location prior (the mean of the training clips'
+            maps) instead of a posterior that would follow the objects of its nearest known
+            kind (see :meth:`fall_back_for_unfamiliar_sounds`). Test-time maps only; the
+            refresh labels with the posterior. Defaults to False.
         channels_last (bool): Store the towers' weights in
             ``torch.channels_last`` and feed them channels-last inputs (the image
             and the spectrogram), which oneDNN (CPU) and cuDNN run faster.
@@ -110,7 +118,8 @@ class AVLocalizer(BaseModel):
                  channels_last: bool = False,
                  audio_centering: Optional[float] = None,
                  map_mode: str = 'cosine',
-                 posterior_tau: float = 0.03):
+                 posterior_tau: float = 0.03,
+                 unfamiliar_fallback: bool = False):
         # Built here in icl_av's scope, so it works under any default scope (or none).
         preprocessor = _build(data_preprocessor or dict(type='AVDataPreprocessor'), 'data_preprocessor')
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
@@ -140,6 +149,8 @@ class AVLocalizer(BaseModel):
         if posterior_tau <= 0:
             raise ValueError(f'AVLocalizer: posterior_tau must be > 0, got {posterior_tau}')
         self.map_mode, self.posterior_tau = map_mode, posterior_tau
+        self._labelling = False
+        self.unfamiliar_fallback = bool(unfamiliar_fallback)
         if audio_centering is not None:
             self.register_buffer('audio_mean', torch.zeros(self.head.embed_dims))
         if channels_last:
@@ -247,16 +258,56 @@ class AVLocalizer(BaseModel):
         prototypes = self.pseudo_label_bank.prototypes
         if self.map_mode == 'posterior' and prototypes.numel():
             maps = posterior_maps(maps, feats['visual'], prototypes, self.posterior_tau)
+            if self.unfamiliar_fallback and not self._labelling:
+                maps = self.fall_back_for_unfamiliar_sounds(maps, feats['audio'])
         return maps
+
+    def sound_familiarity(self, audio: torch.Tensor) -> torch.Tensor:
+        """``B`` cosine similarities of each sound with the nearest kind of training sound (the prototypes)."""
+        prototypes = F.normalize(self.pseudo_label_bank.prototypes.to(audio.dtype), dim=1)
+        return (F.normalize(audio, dim=1) @ prototypes.t()).amax(dim=1)
+
+    def fall_back_for_unfamiliar_sounds(self, maps: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
+        """Replace the maps of sounds unlike every kind of training sound by the location prior.
+
+        A posterior map asks which location answers this sound more than the known kinds.
+        For a sound of no known kind the audio tower still lands it near one, and the map
+        then follows the objects of that kind, silent ones included. Below the bank's
+        familiarity threshold (a low quantile of the training clips' own familiarity) the
+        map says only what is known: where sounds were in the training clips. Without a
+        threshold or prior in the bank the maps are returned unchanged.
+        """
+        bank = self.pseudo_label_bank
+        threshold, prior = bank.familiarity_threshold, bank.location_prior
+        if not bool(torch.isfinite(threshold)) or not prior.numel():
+            return maps
+        unfamiliar = self.sound_familiarity(audio) < threshold
+        if not bool(unfamiliar.any()):
+            return maps
+        prior = F.interpolate(prior[None, None].to(maps.dtype), size=maps.shape[-2:], mode='bilinear',
+                              align_corners=False)[0]
+        return torch.where(unfamiliar[:, None, None], prior.expand_as(maps), maps)
+
+    @contextmanager
+    def labelling(self):
+        """Within this context the maps are those a pseudo-label refresh stores: the posterior of
+        every sound, without the test-time fall-back for unfamiliar sounds."""
+        previous, self._labelling = self._labelling, True
+        try:
+            yield self
+        finally:
+            self._labelling = previous
 
     @property
     def maps_use_prototypes(self) -> bool:
         """Whether :meth:`localization_maps` depend on the bank's audio prototypes."""
         return self.map_mode == 'posterior'
 
-    def set_audio_prototypes(self, prototypes: torch.Tensor) -> None:
-        """Store the ``K×D`` audio cluster centroids of a pseudo-label refresh in the bank."""
-        self.pseudo_label_bank.set_prototypes(prototypes)
+    def set_audio_prototypes(self, prototypes: torch.Tensor, familiarity_threshold: Optional[float] = None,
+                             location_prior: Optional[torch.Tensor] = None) -> None:
+        """Store the ``K×D`` audio cluster centroids of a refresh in the bank, with the familiarity
+        threshold and location prior of the clips they came from (see ``unfamiliar_fallback``)."""
+        self.pseudo_label_bank.set_prototypes(prototypes, familiarity_threshold, location_prior)
 
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[AVDataSample]] = None) -> List[AVDataSample]:

@@ -18,7 +18,7 @@ import torch.nn as nn
 
 from icl_av.registry import MODELS
 
-_BUFFERS = ('maps', 'clusters', 'valid', 'prototypes')
+_BUFFERS = ('maps', 'clusters', 'valid', 'prototypes', 'location_prior')
 
 
 @MODELS.register_module()
@@ -26,10 +26,12 @@ class PseudoLabelBank(nn.Module):
     """Per-sample pseudo-labels indexed by the dataset's ``sample_idx``.
 
     Buffers: ``maps`` uint8 ``N×h×w``, ``clusters`` int64 ``N``, ``valid`` bool ``N``
-    (False for samples never written), ``round`` int64 scalar (number of updates) and
+    (False for samples never written), ``round`` int64 scalar (number of updates),
     ``prototypes`` float ``K×D``, the audio cluster centroids of the last refresh (empty
     until a refresh writes them; the localizer's ``'posterior'`` maps compare each sound
-    with them).
+    with them), ``familiarity_threshold`` (how close a sound must lie to its nearest
+    centroid to be a known kind; NaN until set) and ``location_prior`` (``h×w``, where the
+    training clips' sounds were; empty until set).
 
     Args:
         num_samples (int, optional): Dataset size, so the first update allocates
@@ -49,8 +51,11 @@ class PseudoLabelBank(nn.Module):
         self.register_buffer('clusters', torch.full((rows,), -1, dtype=torch.long))
         self.register_buffer('valid', torch.zeros(rows, dtype=torch.bool))
         self.register_buffer('round', torch.zeros((), dtype=torch.long))
-        # K×D audio cluster centroids of the last refresh ("the kinds of sound in the data").
+        # K×D audio cluster centroids of the last refresh ("the kinds of sound in the data"), the
+        # familiarity a sound needs to count as one of them (NaN: not set) and the location prior.
         self.register_buffer('prototypes', torch.zeros(0, 0))
+        self.register_buffer('familiarity_threshold', torch.tensor(float('nan')))
+        self.register_buffer('location_prior', torch.zeros(0, 0))
 
     @property
     def ready(self) -> bool:
@@ -147,12 +152,28 @@ class PseudoLabelBank(nn.Module):
         return float(change.flatten(1).mean(1).mean())
 
     @torch.no_grad()
-    def set_prototypes(self, prototypes: torch.Tensor) -> None:
-        """Store the ``K×D`` audio cluster centroids of this round (replacing the previous ones)."""
+    def set_prototypes(self, prototypes: torch.Tensor, familiarity_threshold: Optional[float] = None,
+                       location_prior: Optional[torch.Tensor] = None) -> None:
+        """Store the ``K×D`` audio cluster centroids of this round (replacing the previous ones).
+
+        Args:
+            prototypes (Tensor): ``K×D`` centroids.
+            familiarity_threshold (float, optional): Cosine similarity with the nearest centroid
+                below which a sound is unfamiliar; ``None`` leaves it unset.
+            location_prior (Tensor, optional): ``h×w`` map of where the training clips' sounds were.
+        """
         if prototypes.dim() != 2 or not torch.isfinite(prototypes).all():
             raise ValueError(f'PseudoLabelBank.set_prototypes: expected finite K×D centroids, got '
                              f'{tuple(prototypes.shape)}')
-        self.prototypes = prototypes.detach().to(device=self.maps.device, dtype=torch.float32).clone()
+        if location_prior is not None and (location_prior.dim() != 2 or not torch.isfinite(location_prior).all()):
+            raise ValueError(f'PseudoLabelBank.set_prototypes: expected a finite h×w location prior, got '
+                             f'{tuple(location_prior.shape)}')
+        device = self.maps.device
+        self.prototypes = prototypes.detach().to(device=device, dtype=torch.float32).clone()
+        self.familiarity_threshold = torch.tensor(float('nan') if familiarity_threshold is None
+                                                  else float(familiarity_threshold), device=device)
+        self.location_prior = (torch.zeros(0, 0, device=device) if location_prior is None else
+                               location_prior.detach().to(device=device, dtype=torch.float32).clone())
 
     def gather(self, sample_idx: Union[torch.Tensor, Sequence[int]]) -> Optional[Dict[str, torch.Tensor]]:
         """Read the labels of a batch (one indexing op per buffer).
@@ -181,9 +202,11 @@ class PseudoLabelBank(nn.Module):
         A fresh model has an empty bank; without this the checkpoint's filled
         buffers would be rejected as a size mismatch.
         """
-        if prefix + 'prototypes' not in state_dict and prefix + 'maps' in state_dict:
-            # Checkpoints written before the bank kept the centroids: no prototypes.
-            state_dict[prefix + 'prototypes'] = torch.zeros(0, 0)
+        if prefix + 'maps' in state_dict:
+            # Checkpoints that lack some of the prototype buffers: those are unset.
+            state_dict.setdefault(prefix + 'prototypes', torch.zeros(0, 0))
+            state_dict.setdefault(prefix + 'familiarity_threshold', torch.tensor(float('nan')))
+            state_dict.setdefault(prefix + 'location_prior', torch.zeros(0, 0))
         for name in _BUFFERS:
             stored = state_dict.get(prefix + name)
             current = getattr(self, name)

@@ -35,7 +35,8 @@ def _two_kinds(n_per_kind=10, dim=8):
 def test_the_centroids_are_the_kinds_of_sound():
     table, kinds = _two_kinds()
     loader = [list(range(i, i + 4)) for i in range(0, 20, 4)]
-    centroids = fit_audio_prototypes(EmbeddingModel(table), loader, 2, show_progress=False)
+    prototypes = fit_audio_prototypes(EmbeddingModel(table), loader, 2, show_progress=False)
+    centroids = prototypes.centroids
     assert centroids.shape == (2, 8)
     similarity = F.normalize(centroids, dim=1) @ kinds.t()
     assert sorted(similarity.argmax(dim=1).tolist()) == [0, 1]
@@ -47,7 +48,7 @@ def test_same_result_for_the_same_seed():
     loader = [list(range(i, i + 4)) for i in range(0, 20, 4)]
     first = fit_audio_prototypes(EmbeddingModel(table), loader, 3, seed=5, show_progress=False)
     second = fit_audio_prototypes(EmbeddingModel(table), loader, 3, seed=5, show_progress=False)
-    assert torch.equal(first, second)
+    assert torch.equal(first.centroids, second.centroids)
 
 
 @pytest.mark.parametrize('k', [0, -1, True, 2.0])
@@ -70,3 +71,19 @@ def test_has_audio_prototypes_reads_the_bank():
     holder.pseudo_label_bank.set_prototypes(torch.ones(3, 4))
     assert has_audio_prototypes(holder)
     assert not has_audio_prototypes(nn.Module())
+
+
+def test_familiarity_threshold_and_location_prior_come_from_the_training_clips():
+    from icl_av.engine.pseudo_labels import ExtractedPseudoLabels, describe_prototypes, familiarity
+    embeddings = F.normalize(torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.6, 0.8]]), dim=1)
+    maps = torch.stack([torch.zeros(2, 2), torch.ones(2, 2), torch.zeros(2, 2), torch.ones(2, 2)])
+    extracted = ExtractedPseudoLabels(sample_idx=torch.arange(4), maps=maps, embeddings=embeddings, match_rank=None,
+                                      device=torch.device('cpu'))
+    centroids = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    scores = familiarity(embeddings, centroids)
+    assert torch.allclose(scores, torch.tensor([1.0, embeddings[1, 0], 1.0, 0.8]))
+    described = describe_prototypes(extracted, centroids, quantile=0.0)
+    assert abs(described.familiarity_threshold - 0.8) < 1e-6  # the least familiar training clip
+    assert torch.equal(described.location_prior, torch.full((2, 2), 0.5))
+    with pytest.raises(ValueError, match='quantile must be in'):
+        describe_prototypes(extracted, centroids, quantile=1.0)

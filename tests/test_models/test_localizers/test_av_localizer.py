@@ -201,3 +201,45 @@ def test_posterior_maps_compare_the_sound_with_the_stored_kinds_of_sound(tiny_lo
     assert model.maps_use_prototypes and torch.all((maps > 0) & (maps < 1))
     with pytest.raises(ValueError, match='map_mode'):
         MODELS.build(dict(tiny_localizer_cfg, map_mode='nope'))
+
+
+def _posterior_model(cfg, fallback):
+    cfg.update(map_mode='posterior', unfamiliar_fallback=fallback)
+    return MODELS.build(cfg).eval()
+
+
+def test_an_unfamiliar_sound_gets_the_location_prior_and_a_familiar_one_its_posterior(tiny_localizer_cfg,
+                                                                                     tiny_batch):
+    import torch.nn.functional as F
+    model = _posterior_model(tiny_localizer_cfg, True)
+    with torch.no_grad():
+        feats = model.extract_feat(model.data_preprocessor(tiny_batch, False)['inputs'])
+        audio = F.normalize(feats['audio'], dim=1)
+        # Samples 0 and 1 are the two kinds of training sound; samples 2 and 3 lie away from both.
+        prototypes = audio[:2].clone()
+        prior = torch.zeros(4, 4)
+        prior[1:3, 1:3] = 1.0
+        familiarity = (audio @ prototypes.t()).amax(1)
+        threshold = float(familiarity[2:].max()) + 1e-4
+        assert float(familiarity[:2].min()) > threshold
+        model.set_audio_prototypes(prototypes, threshold, prior)
+        maps = model.localization_maps(feats)
+        model.unfamiliar_fallback = False
+        posterior = model.localization_maps(feats)
+        with model.labelling():
+            model.unfamiliar_fallback = True
+            labelled = model.localization_maps(feats)
+    assert torch.equal(maps[:2], posterior[:2])  # familiar sounds: the posterior, unchanged
+    assert torch.equal(maps[2], prior) and torch.equal(maps[3], prior)  # unfamiliar: the prior
+    assert not torch.allclose(posterior[2], prior)  # ... which switching the fallback off would not give
+    assert torch.equal(labelled, posterior)  # the refresh labels with the posterior
+
+
+def test_without_a_threshold_the_fallback_changes_nothing(tiny_localizer_cfg, tiny_batch):
+    model = _posterior_model(tiny_localizer_cfg, True)
+    with torch.no_grad():
+        feats = model.extract_feat(model.data_preprocessor(tiny_batch, False)['inputs'])
+        model.set_audio_prototypes(feats['audio'][:2])
+        maps = model.localization_maps(feats)
+        model.unfamiliar_fallback = False
+        assert torch.equal(maps, model.localization_maps(feats))

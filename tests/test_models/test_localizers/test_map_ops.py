@@ -31,3 +31,4 @@ def test_specificity_cancels_what_every_sound_lights_and_ranks_the_own_clip():
     specific, ranks = specificity_against_batch(own, sim)
     torch.testing.assert_close(specific[0], torch.tensor([[0.0, 0.8]]))
     assert ranks.tolist() == [0, 1]
+
