@@ -121,3 +121,25 @@ def test_controls_run_tools_test_with_their_arguments(repo_root, tmp_path, monke
                                                           'randomness.seed=3', 'a=1']
     assert result['test']['loc/ciou@0.5'] == 0.1 and result['controls']['audio-swap']['loc/ciou@0.5'] == 0.2
     assert result['train_minutes'] is None  # trained elsewhere: no wall time recorded
+
+
+def test_maps_go_to_every_test_and_to_their_own_folders(repo_root, tmp_path, monkeypatch):
+    tool = load_tool(repo_root)
+    train_dir = tmp_path / 'cfg' / 'seed1'
+    train_dir.mkdir(parents=True)
+    (train_dir / 'last_checkpoint').write_text(str(train_dir / 'epoch_2.pth'))
+    calls = []
+
+    def fake_run(cmd, log_path):
+        calls.append(cmd)
+        test_dir = osp.dirname(log_path)
+        (tmp_path / test_dir / 'stamp').mkdir(parents=True)
+        (tmp_path / test_dir / 'stamp' / 'stamp.json').write_text(json.dumps({'loc/ciou@0.5': 0.5}))
+
+    monkeypatch.setattr(tool, 'run', fake_run)
+    tool.train_and_test('cfg.py', 1, str(tmp_path), [], 'last', controls={'audio-swap': ['--shuffle-audio', '0']},
+                        maps='posterior')
+    assert [cmd[cmd.index('--work-dir') + 1].rsplit('/', 1)[-1] for cmd in calls] == ['test_posterior',
+                                                                                      'audio-swap_posterior']
+    assert all(cmd[cmd.index('--maps') + 1] == 'posterior' for cmd in calls)
+    assert tool.parse_args(['c.py', '--maps', 'cosine']).maps == 'cosine'

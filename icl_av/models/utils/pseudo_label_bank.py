@@ -30,8 +30,8 @@ class PseudoLabelBank(nn.Module):
     ``prototypes`` float ``K×D``, the audio cluster centroids of the last refresh (empty
     until a refresh writes them; the localizer's ``'posterior'`` maps compare each sound
     with them), ``familiarity_threshold`` (how close a sound must lie to its nearest
-    centroid to be a known kind; NaN until set) and ``location_prior`` (``h×w``, where the
-    training clips' sounds were; empty until set).
+    centroid to be a known kind; -inf until set, so no sound is below it) and
+    ``location_prior`` (``h×w``, where the training clips' sounds were; empty until set).
 
     Args:
         num_samples (int, optional): Dataset size, so the first update allocates
@@ -52,9 +52,9 @@ class PseudoLabelBank(nn.Module):
         self.register_buffer('valid', torch.zeros(rows, dtype=torch.bool))
         self.register_buffer('round', torch.zeros((), dtype=torch.long))
         # K×D audio cluster centroids of the last refresh ("the kinds of sound in the data"), the
-        # familiarity a sound needs to count as one of them (NaN: not set) and the location prior.
+        # familiarity a sound needs to count as one of them (-inf: unset) and the location prior.
         self.register_buffer('prototypes', torch.zeros(0, 0))
-        self.register_buffer('familiarity_threshold', torch.tensor(float('nan')))
+        self.register_buffer('familiarity_threshold', torch.tensor(float('-inf')))
         self.register_buffer('location_prior', torch.zeros(0, 0))
 
     @property
@@ -170,7 +170,7 @@ class PseudoLabelBank(nn.Module):
                              f'{tuple(location_prior.shape)}')
         device = self.maps.device
         self.prototypes = prototypes.detach().to(device=device, dtype=torch.float32).clone()
-        self.familiarity_threshold = torch.tensor(float('nan') if familiarity_threshold is None
+        self.familiarity_threshold = torch.tensor(float('-inf') if familiarity_threshold is None
                                                   else float(familiarity_threshold), device=device)
         self.location_prior = (torch.zeros(0, 0, device=device) if location_prior is None else
                                location_prior.detach().to(device=device, dtype=torch.float32).clone())
@@ -205,7 +205,7 @@ class PseudoLabelBank(nn.Module):
         if prefix + 'maps' in state_dict:
             # Checkpoints that lack some of the prototype buffers: those are unset.
             state_dict.setdefault(prefix + 'prototypes', torch.zeros(0, 0))
-            state_dict.setdefault(prefix + 'familiarity_threshold', torch.tensor(float('nan')))
+            state_dict.setdefault(prefix + 'familiarity_threshold', torch.tensor(float('-inf')))
             state_dict.setdefault(prefix + 'location_prior', torch.zeros(0, 0))
         for name in _BUFFERS:
             stored = state_dict.get(prefix + name)

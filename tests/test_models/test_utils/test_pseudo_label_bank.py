@@ -96,14 +96,14 @@ def test_prototypes_are_stored_saved_and_absent_from_old_checkpoints():
     older = PseudoLabelBank()
     older.load_state_dict(old)  # a checkpoint without the prototype buffers loads strictly, with them unset
     assert older.prototypes.numel() == 0 and older.location_prior.numel() == 0
-    assert torch.isnan(older.familiarity_threshold)
+    assert torch.isneginf(older.familiarity_threshold)
     with pytest.raises(ValueError, match='finite K×D'):
         bank.set_prototypes(torch.tensor([[float('nan')]]))
 
 
 def test_familiarity_threshold_and_location_prior_travel_with_the_prototypes():
     bank = PseudoLabelBank()
-    assert torch.isnan(bank.familiarity_threshold) and bank.location_prior.numel() == 0
+    assert torch.isneginf(bank.familiarity_threshold) and bank.location_prior.numel() == 0
     prior = torch.rand(3, 4)
     bank.set_prototypes(torch.randn(5, 8), 0.75, prior)
     fresh = PseudoLabelBank()
@@ -111,7 +111,7 @@ def test_familiarity_threshold_and_location_prior_travel_with_the_prototypes():
     assert float(fresh.familiarity_threshold) == pytest.approx(0.75)
     assert torch.equal(fresh.location_prior, prior)
     bank.set_prototypes(torch.randn(5, 8))  # new prototypes without them: unset again
-    assert torch.isnan(bank.familiarity_threshold) and bank.location_prior.numel() == 0
+    assert torch.isneginf(bank.familiarity_threshold) and bank.location_prior.numel() == 0
     with pytest.raises(ValueError, match='finite h×w location prior'):
         bank.set_prototypes(torch.randn(5, 8), 0.5, torch.rand(4))
 
