@@ -51,23 +51,18 @@ def temporary_name(filename: str) -> str:
     return f'{TEMP_PREFIX}{filename}{TEMP_SUFFIX}'
 
 
-def _fsync_dir(folder: str) -> None:
-    """Flush a folder's entries (a rename) to disk; a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder or '.', os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def _fsync(path: str) -> None:
+    """Flush a written file, or a folder's entries (a rename), to disk.
 
-
-def _fsync_file(path: str) -> None:
-    """Flush a written file to disk; file systems that cannot (some network mounts) are left to their own."""
-    fd = os.open(path, os.O_RDONLY)
+    A folder that cannot be opened, or a file system that cannot flush (some network
+    mounts), is left to its own.
+    """
+    try:
+        fd = os.open(path or '.', os.O_RDONLY)
+    except OSError:
+        if osp.isdir(path or '.'):
+            return
+        raise
     try:
         os.fsync(fd)
     except OSError:
@@ -78,9 +73,9 @@ def _fsync_file(path: str) -> None:
 
 def publish_file(temp_path: str, path: str) -> None:
     """Move a fully written ``temp_path`` to ``path`` atomically, both flushed to disk first."""
-    _fsync_file(temp_path)
+    _fsync(temp_path)
     os.replace(temp_path, path)
-    _fsync_dir(osp.dirname(path))
+    _fsync(osp.dirname(path))
 
 
 def write_text_atomically(path: str, text: str) -> None:
@@ -91,7 +86,7 @@ def write_text_atomically(path: str, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp_path, path)
-    _fsync_dir(osp.dirname(path))
+    _fsync(osp.dirname(path))
 
 
 def is_complete_checkpoint(path: str) -> bool:
