@@ -8,8 +8,8 @@ pipeline that would drop the bank's key fail before training. ``fit_audio_protot
 clusters the training clips once, for a checkpoint of any method to use posterior maps.
 """
 from .extraction import MAP_SOURCES, ExtractedPseudoLabels, extract_pseudo_labels
-from .prototypes import (FAMILIARITY_QUANTILE, AudioPrototypes, describe_prototypes, familiarity,
-                         fit_audio_prototypes, has_audio_prototypes)
+from .prototypes import (FAMILIARITY_QUANTILE, AudioPrototypes, describe_prototypes, fit_audio_prototypes,
+                         has_audio_prototypes)
 from .refresh_loader import (INHERITED_LOADER_KEYS, build_refresh_dataloader, evaluation_pipeline_of,
                              refresh_dataloader_cfg, runner_loader_configs)
 from .sample_idx_check import check_keeps_sample_idx
@@ -18,6 +18,6 @@ from .statistics import refresh_statistics
 __all__ = [
     'MAP_SOURCES', 'ExtractedPseudoLabels', 'extract_pseudo_labels', 'INHERITED_LOADER_KEYS',
     'build_refresh_dataloader', 'evaluation_pipeline_of', 'refresh_dataloader_cfg', 'check_keeps_sample_idx',
-    'refresh_statistics', 'FAMILIARITY_QUANTILE', 'AudioPrototypes', 'describe_prototypes', 'familiarity',
+    'refresh_statistics', 'FAMILIARITY_QUANTILE', 'AudioPrototypes', 'describe_prototypes',
     'fit_audio_prototypes', 'has_audio_prototypes', 'runner_loader_configs'
 ]

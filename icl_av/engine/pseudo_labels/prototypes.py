@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 
+from icl_av.models.localizers.map_ops import familiarity
 from icl_av.models.utils.kmeans import kmeans_on_rank0
 from .extraction import ExtractedPseudoLabels, extract_pseudo_labels
 
@@ -41,18 +41,13 @@ class AudioPrototypes:
     location_prior: torch.Tensor
 
 
-def familiarity(embeddings: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
-    """``N`` cosine similarities of each embedding with its nearest centroid."""
-    return (F.normalize(embeddings.float(), dim=1) @ F.normalize(centroids.float(), dim=1).t()).amax(dim=1)
-
-
 def describe_prototypes(extracted: ExtractedPseudoLabels, centroids: torch.Tensor,
                         quantile: float = FAMILIARITY_QUANTILE) -> AudioPrototypes:
     """The centroids with the familiarity threshold and location prior of the clips they came from."""
     if not 0 <= quantile < 1:
         raise ValueError(f'describe_prototypes: quantile must be in [0, 1), got {quantile}')
     centroids = centroids.float().cpu()
-    scores = familiarity(extracted.embeddings.cpu(), centroids)
+    scores = familiarity(extracted.embeddings.float().cpu(), centroids)
     return AudioPrototypes(centroids=centroids, familiarity_threshold=float(torch.quantile(scores, quantile)),
                            location_prior=extracted.maps.float().mean(dim=0).cpu())
 

@@ -19,7 +19,8 @@ from icl_av.utils.machine import choose_amp_dtype
 from ..backbones.backbone_adapter import adapt_audio_backbone, adapt_visual_backbone
 from ..utils.pseudo_label_bank import PseudoLabelBank
 # crop_maps lived here; kept importable from this module.
-from .map_ops import align_to_views, crop_maps, posterior_maps, specificity_against_batch  # noqa: F401
+from .map_ops import (align_to_views, crop_maps, familiarity, posterior_maps,  # noqa: F401
+                      specificity_against_batch)
 
 ForwardResults = Union[Dict[str, torch.Tensor], List[AVDataSample]]
 
@@ -262,11 +263,6 @@ class AVLocalizer(BaseModel):
                 maps = self.fall_back_for_unfamiliar_sounds(maps, feats['audio'])
         return maps
 
-    def sound_familiarity(self, audio: torch.Tensor) -> torch.Tensor:
-        """``B`` cosine similarities of each sound with the nearest kind of training sound (the prototypes)."""
-        prototypes = F.normalize(self.pseudo_label_bank.prototypes.to(audio.dtype), dim=1)
-        return (F.normalize(audio, dim=1) @ prototypes.t()).amax(dim=1)
-
     def fall_back_for_unfamiliar_sounds(self, maps: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
         """Replace the maps of sounds unlike every kind of training sound by the location prior.
 
@@ -281,7 +277,7 @@ class AVLocalizer(BaseModel):
         threshold, prior = bank.familiarity_threshold, bank.location_prior
         if not bool(torch.isfinite(threshold)) or not prior.numel():
             return maps
-        unfamiliar = self.sound_familiarity(audio) < threshold
+        unfamiliar = familiarity(audio, bank.prototypes) < threshold
         if not bool(unfamiliar.any()):
             return maps
         prior = F.interpolate(prior[None, None].to(maps.dtype), size=maps.shape[-2:], mode='bilinear',

@@ -3,6 +3,7 @@
 * :func:`crop_maps` / :func:`align_to_views` -- whole-frame pseudo-label maps brought to
   the augmented view the model sees (crop window, resampling, horizontal flip);
 * :func:`posterior_maps` -- "this sound against the other kinds of sound" maps;
+* :func:`familiarity` -- how close a sound lies to the nearest of those kinds;
 * :func:`specificity_against_batch` -- how much of a map is due to its own sound, judged
   against the other clips of the batch.
 
@@ -81,6 +82,12 @@ def posterior_maps(own_maps: torch.Tensor, visual: torch.Tensor, prototypes: tor
     others = torch.einsum('bdhw,kd->bkhw', visual, prototypes)
     logits = torch.cat([own_maps[:, None], others], dim=1) / tau
     return torch.softmax(logits, dim=1)[:, 0]
+
+
+def familiarity(embeddings: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
+    """``N`` cosine similarities of each embedding (``N×D``) with its nearest prototype (``K×D``)."""
+    embeddings = F.normalize(embeddings, dim=1)
+    return (embeddings @ F.normalize(prototypes.to(embeddings.dtype), dim=1).t()).amax(dim=1)
 
 
 def specificity_against_batch(own_maps: torch.Tensor, sim: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -74,7 +74,8 @@ def test_has_audio_prototypes_reads_the_bank():
 
 
 def test_familiarity_threshold_and_location_prior_come_from_the_training_clips():
-    from icl_av.engine.pseudo_labels import ExtractedPseudoLabels, describe_prototypes, familiarity
+    from icl_av.engine.pseudo_labels import ExtractedPseudoLabels, describe_prototypes
+    from icl_av.models.localizers.map_ops import familiarity
     embeddings = F.normalize(torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.6, 0.8]]), dim=1)
     maps = torch.stack([torch.zeros(2, 2), torch.ones(2, 2), torch.zeros(2, 2), torch.ones(2, 2)])
     extracted = ExtractedPseudoLabels(sample_idx=torch.arange(4), maps=maps, embeddings=embeddings, match_rank=None,
