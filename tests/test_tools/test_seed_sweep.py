@@ -99,9 +99,9 @@ def test_controls_and_training_minutes_get_their_columns(repo_root):
                         '0.300 ± 0.000 | 11.0 | 0.200 | 0.600 |')
 
 
-def test_controls_run_tools_test_with_their_arguments(repo_root, tmp_path, monkeypatch):
-    tool = load_tool(repo_root)
-    train_dir = tmp_path / 'cfg' / 'seed3'
+def _finished_run_with_fake_tests(tool, tmp_path, monkeypatch, seed):
+    """A trained run of seed ``seed`` whose tools/test.py calls are recorded and log cIoU 0.1, 0.2, ..."""
+    train_dir = tmp_path / 'cfg' / f'seed{seed}'
     train_dir.mkdir(parents=True)
     (train_dir / 'last_checkpoint').write_text(str(train_dir / 'epoch_2.pth'))
     calls = []
@@ -114,6 +114,12 @@ def test_controls_run_tools_test_with_their_arguments(repo_root, tmp_path, monke
         (tmp_path / test_dir / 'stamp' / 'stamp.json').write_text(json.dumps(record))
 
     monkeypatch.setattr(tool, 'run', fake_run)
+    return calls
+
+
+def test_controls_run_tools_test_with_their_arguments(repo_root, tmp_path, monkeypatch):
+    tool = load_tool(repo_root)
+    calls = _finished_run_with_fake_tests(tool, tmp_path, monkeypatch, 3)
     result = tool.train_and_test('cfg.py', 3, str(tmp_path), ['a=1'], 'last',
                                  controls={'audio-swap': ['--shuffle-audio', '0']})
     assert [cmd[cmd.index('--work-dir') + 1].rsplit('/', 1)[-1] for cmd in calls] == ['test', 'audio-swap']
@@ -125,18 +131,7 @@ def test_controls_run_tools_test_with_their_arguments(repo_root, tmp_path, monke
 
 def test_maps_go_to_every_test_and_to_their_own_folders(repo_root, tmp_path, monkeypatch):
     tool = load_tool(repo_root)
-    train_dir = tmp_path / 'cfg' / 'seed1'
-    train_dir.mkdir(parents=True)
-    (train_dir / 'last_checkpoint').write_text(str(train_dir / 'epoch_2.pth'))
-    calls = []
-
-    def fake_run(cmd, log_path):
-        calls.append(cmd)
-        test_dir = osp.dirname(log_path)
-        (tmp_path / test_dir / 'stamp').mkdir(parents=True)
-        (tmp_path / test_dir / 'stamp' / 'stamp.json').write_text(json.dumps({'loc/ciou@0.5': 0.5}))
-
-    monkeypatch.setattr(tool, 'run', fake_run)
+    calls = _finished_run_with_fake_tests(tool, tmp_path, monkeypatch, 1)
     tool.train_and_test('cfg.py', 1, str(tmp_path), [], 'last', controls={'audio-swap': ['--shuffle-audio', '0']},
                         maps='posterior')
     assert [cmd[cmd.index('--work-dir') + 1].rsplit('/', 1)[-1] for cmd in calls] == ['test_posterior',
