@@ -31,6 +31,11 @@ At load time a file that fails to decode (a truncated JPEG, a corrupt wav, an mp
 
 Unlike MMEngine's default, no other random sample is ever substituted, so a broken file can
 never go unnoticed. Errors that are not about a file (bugs, bad configs) always raise.
+
+In a process group of two or more ranks, ``full_init`` ends by checking that every rank
+built the same list (:func:`~icl_av.datasets.sample_list.check_ranks_agree_on_samples`):
+``sample_idx`` is a position in it, so ranks that saw different files would otherwise hang
+DDP or label one clip with another's pseudo-labels.
 """
 import os
 from typing import Dict, List, Optional, Tuple
@@ -48,6 +53,7 @@ from .errors import AVDatasetError, AVLoadError
 from .file_index import FileIndex  # noqa: F401
 from .problem_report import NUM_EXAMPLES_IN_REPORT, ProblemReport, name_some  # noqa: F401
 from .sample_entries import annotation_keys, read_sample_entries
+from .sample_list import check_ranks_agree_on_samples, in_loader_worker, report_failed_build
 
 ON_MISSING_POLICIES = ('error', 'skip')
 ON_CORRUPT_POLICIES = ('error', 'skip')
@@ -152,6 +158,27 @@ class BaseAVDataset(BaseDataset):
         """Box keys for one ID (see :func:`~icl_av.datasets.sample_entries.annotation_keys`)."""
         return annotation_keys(video_id, vggss, self.box_file, self._join(self.xml_dir), problems, xml_dropped,
                                required)
+
+    def full_init(self) -> None:
+        """Build the sample list (MMEngine's steps), then check that every rank built the same one.
+
+        The check is collective: in a process group every rank builds the dataset, as
+        MMEngine's ``Runner`` does. A rank whose build fails tells the others before raising,
+        so they stop too rather than wait for it. A loader worker that initialises a lazy
+        dataset skips the check (workers take no part in collectives; the main process
+        checked before forking them).
+        """
+        if self._fully_initialized:
+            return
+        if in_loader_worker():
+            super().full_init()
+            return
+        try:
+            super().full_init()
+        except Exception as error:
+            report_failed_build(error)
+            raise
+        check_ranks_agree_on_samples(self, self._name())
 
     def load_data_list(self) -> List[Dict]:
         """Build the sample list and apply the ``on_missing`` policy (see module docstring)."""

@@ -15,8 +15,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from icl_av.registry import HOOKS
-from ..pseudo_labels import (build_refresh_dataloader, evaluation_pipeline_of, fit_audio_prototypes,
-                             has_audio_prototypes, runner_loader_configs)
+from ..pseudo_labels import (build_refresh_dataloader, built_training_dataset, evaluation_pipeline_of,
+                             fit_audio_prototypes, has_audio_prototypes, reads_training_list, runner_loader_configs)
 
 
 @HOOKS.register_module()
@@ -70,11 +70,13 @@ class AudioPrototypeHook(Hook):
                                f'({tuple(localizer.pseudo_label_bank.prototypes.shape)}); using them')
             return False
         train_cfg, evaluation_cfg = runner_loader_configs(runner)
-        if train_cfg is None:
+        # Validating during training: read the training list already built; testing: build it from its config.
+        train_dataset = built_training_dataset(runner) if reads_training_list(self.dataloader_cfg) else None
+        if train_cfg is None and train_dataset is None:
             raise ValueError('AudioPrototypeHook: the config has no train_dataloader; the prototypes are fitted on '
                              'the training clips')
         loader = build_refresh_dataloader(train_cfg, self.dataloader_cfg, evaluation_pipeline_of(evaluation_cfg),
-                                          seed=runner.seed, logger=runner.logger)
+                                          seed=runner.seed, logger=runner.logger, train_dataset=train_dataset)
         prototypes = fit_audio_prototypes(runner.model, loader, self.num_prototypes, seed=self.seed)
         localizer.set_audio_prototypes(prototypes.centroids, prototypes.familiarity_threshold,
                                        prototypes.location_prior)

@@ -13,6 +13,11 @@ arguments, keeps the schedule, calls them at its hook points and logs one line:
   persistent loader workers never hold stale copies and every checkpoint carries them.
 - The hook keeps no state of its own: which refreshes happened is derived from the
   epoch number, so a resumed run refreshes at the same epochs.
+- The labels are looked up by ``sample_idx``, a position in the training list. The
+  refresh reads that very list (a ``TrainingListView``, never a second build from disk),
+  and the bank records the list's digest: labels that came with a checkpoint but index
+  another list (``load_from`` a run on another dataset, or a checkpoint that does not
+  say which list, when not resuming) are discarded before the first epoch, with one line.
 - A refresh consumes nothing from torch's global random generator (the extraction
   forks it; k-means has its own seeded generator), so adding the hook does not change
   the augmentations the training epochs draw.
@@ -29,13 +34,14 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
 from torch.utils.data import DataLoader
 
+from icl_av.datasets.sample_list import sample_list_digest
 from icl_av.models.utils.kmeans import KMEANS_METRICS, kmeans_on_rank0
 from icl_av.registry import HOOKS
 from icl_av.structures.map_normalization import FLAT_IS_BACKGROUND, min_max_normalize
 from icl_av.visualization.map_grid import pseudo_label_grid  # noqa: F401 (old import path)
-from ..pseudo_labels import (MAP_SOURCES, ExtractedPseudoLabels, check_keeps_sample_idx, describe_prototypes,
-                             evaluation_pipeline_of,
-                             extract_pseudo_labels, refresh_dataloader_cfg, refresh_statistics,
+from ..pseudo_labels import (MAP_SOURCES, ExtractedPseudoLabels, TrainingListView, check_keeps_sample_idx,
+                             describe_prototypes, evaluation_pipeline_of, extract_pseudo_labels,
+                             reads_training_list, refresh_dataloader_cfg, refresh_statistics,
                              runner_loader_configs)
 
 
@@ -58,7 +64,9 @@ class PseudoLabelHook(Hook):
     ``update_pseudo_labels``. Each refresh logs one line (time, samples, cluster sizes,
     foreground area, change of the maps, share kept) and sends its numbers to the
     visualizer as scalars under ``pseudo_label/``. Before training it checks that the
-    training and refresh pipelines keep ``sample_idx``, the bank's key.
+    training and refresh pipelines keep ``sample_idx``, the bank's key, and discards
+    pseudo-labels loaded with the checkpoint that index another sample list
+    (:meth:`check_loaded_labels`).
 
     Epoch-based training only. Give exactly one of ``iteration_epochs`` and ``interval``.
 
@@ -78,12 +86,13 @@ class PseudoLabelHook(Hook):
             embeddings) or ``'euclidean'``. Defaults to ``'cosine'``.
         seed (int): Seed of the k-means initialisation. Defaults to 0.
         dataloader (dict | DataLoader, optional): Overrides of the refresh loader, which
-            by default is the training dataset read with the config's test pipeline
-            (``test_dataloader``'s, else ``val_dataloader``'s), the training loader's
-            batch size and workers, and ``DefaultSampler(shuffle=False)``; see
+            by default is the built training dataset's own list read with the config's test
+            pipeline (``test_dataloader``'s, else ``val_dataloader``'s), the training
+            loader's batch size and workers, and ``DefaultSampler(shuffle=False)``; see
             :func:`~icl_av.engine.pseudo_labels.refresh_dataloader_cfg`. Normally only
-            speed settings, e.g. ``dict(batch_size=64, num_workers=0)``. A built
-            ``DataLoader`` is used as is. Defaults to None.
+            speed settings, e.g. ``dict(batch_size=64, num_workers=0)``; a partial
+            ``dataset`` may set only ``pipeline``, a complete one (with ``type``) labels
+            that dataset instead. A built ``DataLoader`` is used as is. Defaults to None.
         map_dtype (str, optional): Deprecated and ignored: the bank alone decides how maps
             are stored (uint8); they are exchanged between ranks as float32.
         fg_threshold (float): Threshold on the normalised maps used only for the logged
@@ -164,6 +173,7 @@ class PseudoLabelHook(Hook):
 
         self._loader_cfg: Optional[dict] = None
         self._dataloader: Optional[DataLoader] = None
+        self._list_digests: Dict[str, Optional[str]] = {}  # 'training' / 'refresh' -> digest (None: unnamed)
         self._epoch_start: Optional[float] = None
         self._last_epoch_seconds: Optional[float] = None
 
@@ -199,6 +209,7 @@ class PseudoLabelHook(Hook):
             raise TypeError('PseudoLabelHook: needs epoch-based training (train_cfg.by_epoch=True); '
                             'the ICL iterations are counted in epochs')
         self.check_sample_idx(runner)
+        self.check_loaded_labels(runner)
         max_epochs = runner.max_epochs
         schedule = self.refresh_epochs(max_epochs)
         if self.iteration_epochs is not None and sum(self.iteration_epochs) != max_epochs:
@@ -238,6 +249,55 @@ class PseudoLabelHook(Hook):
         else:
             check_keeps_sample_idx(self._refresh_loader_cfg(runner)['dataset'], 'PseudoLabelHook: refresh loader')
 
+    def check_loaded_labels(self, runner) -> bool:
+        """Discard pseudo-labels that came with the checkpoint but may index another sample list.
+
+        The bank's rows are read by ``sample_idx``, a position in the list they were made
+        on. Loaded labels are kept when the bank's recorded list digest equals the training
+        list's (``load_from`` or resume on the same data), and when resuming from a
+        checkpoint that records none (as such runs always resumed). They are discarded
+        when the digests differ (``load_from`` or resume on another dataset; a resumed run
+        past a boundary then refreshes at once) and, when not resuming, whenever the two
+        cannot be compared. Discarding logs one warning line.
+
+        Returns:
+            bool: Whether loaded labels were discarded.
+        """
+        bank = getattr(_unwrap(runner.model), 'pseudo_label_bank', None)
+        if not getattr(bank, 'ready', False) or not callable(getattr(bank, 'discard_labels', None)):
+            return False
+        resuming = runner.epoch > 0 or runner.iter > 0
+        recorded = bank.sample_list
+        current = self._list_digest('training', runner.train_dataloader.dataset)
+        if recorded is not None and current is not None:
+            if recorded == current:
+                if not resuming:
+                    runner.logger.info(f'PseudoLabelHook: the checkpoint\'s pseudo-labels (round {int(bank.round)}) '
+                                       f'were made on this training list (sha256 {current[:12]}); round 1 trains '
+                                       'on them')
+                return False
+            reason = f'they index another sample list (sha256 {recorded[:12]}; this training list: {current[:12]})'
+        elif resuming:
+            return False
+        elif recorded is None:
+            reason = 'the checkpoint does not record which sample list they index, and load_from starts a new run'
+        else:
+            reason = ('the training dataset has no sample IDs to compare with the list they index, and load_from '
+                      'starts a new run')
+        loaded_round = int(bank.round)
+        bank.discard_labels()
+        runner.logger.warning(f'PseudoLabelHook: discarded the pseudo-labels (round {loaded_round}) loaded from the '
+                              f'checkpoint: {reason}; training runs without pseudo-labels until the next refresh')
+        return True
+
+    def _list_digest(self, which: str, dataset) -> Optional[str]:
+        """The digest of ``which`` list (``'training'`` or ``'refresh'``), computed once per run."""
+        if which not in self._list_digests:
+            if isinstance(dataset, TrainingListView):
+                dataset = dataset.dataset
+            self._list_digests[which] = sample_list_digest(dataset)
+        return self._list_digests[which]
+
     # ------------------------------------------------------------------ the refresh
     def refresh(self, runner, completed_epochs: Optional[int] = None) -> Dict[str, float]:
         """Extract, cluster and write the pseudo-labels now.
@@ -276,6 +336,9 @@ class PseudoLabelHook(Hook):
         device = extracted.device
         map_change = localizer.update_pseudo_labels(extracted.sample_idx.to(device), extracted.maps.to(device),
                                                     clusters.to(device), valid=keep.to(device))
+        bank = getattr(localizer, 'pseudo_label_bank', None)
+        if callable(getattr(bank, 'record_sample_list', None)):
+            bank.record_sample_list(self._list_digest('refresh', loader.dataset))
         stats = dict(seconds=time.perf_counter() - start)
         if self._last_epoch_seconds:
             stats['time_ratio_to_epoch'] = stats['seconds'] / self._last_epoch_seconds
@@ -299,11 +362,17 @@ class PseudoLabelHook(Hook):
 
     # ------------------------------------------------------------------ the refresh loader
     def _refresh_loader_cfg(self, runner) -> dict:
-        """The refresh loader's merged config (once; see :func:`refresh_dataloader_cfg`)."""
+        """The refresh loader's merged config (once; see :func:`refresh_dataloader_cfg`).
+
+        Unless a complete dataset is given, its dataset is the built training dataset's
+        list read with the test pipeline (a :class:`TrainingListView`).
+        """
         if self._loader_cfg is None:
             train_cfg, evaluation_cfg = runner_loader_configs(runner)
+            train_dataset = runner.train_dataloader.dataset if reads_training_list(self.dataloader_cfg) else None
             self._loader_cfg = refresh_dataloader_cfg(train_cfg, self.dataloader_cfg,
-                                                      evaluation_pipeline_of(evaluation_cfg), logger=runner.logger)
+                                                      evaluation_pipeline_of(evaluation_cfg), logger=runner.logger,
+                                                      train_dataset=train_dataset)
         return self._loader_cfg
 
     def _refresh_loader(self, runner) -> DataLoader:

@@ -32,6 +32,9 @@ class PseudoLabelBank(nn.Module):
     with them), ``familiarity_threshold`` (how close a sound must lie to its nearest
     centroid to be a known kind; -inf until set, so no sound is below it) and
     ``location_prior`` (``h×w``, where the training clips' sounds were; empty until set).
+    ``sample_list_digest`` (uint8 ``32``) records which sample list the rows index
+    (:meth:`record_sample_list`; zeros when unknown), so labels written for one dataset
+    are never read by position on another (see ``PseudoLabelHook``).
 
     Args:
         num_samples (int, optional): Dataset size, so the first update allocates
@@ -56,6 +59,9 @@ class PseudoLabelBank(nn.Module):
         self.register_buffer('prototypes', torch.zeros(0, 0))
         self.register_buffer('familiarity_threshold', torch.tensor(float('-inf')))
         self.register_buffer('location_prior', torch.zeros(0, 0))
+        # SHA-256 of the sample list the per-sample rows index (all zeros: not recorded); fixed size,
+        # so a DDP wrapper's buffer list stays valid when it is written.
+        self.register_buffer('sample_list_digest', torch.zeros(32, dtype=torch.uint8))
 
     @property
     def ready(self) -> bool:
@@ -195,6 +201,45 @@ class PseudoLabelBank(nn.Module):
                     clusters=self.clusters[safe],
                     valid=self.valid[safe] & inside)
 
+    @property
+    def sample_list(self) -> Optional[str]:
+        """Hex SHA-256 of the sample list the rows index, or ``None`` when not recorded."""
+        digest = self.sample_list_digest
+        return bytes(digest.cpu().tolist()).hex() if bool(digest.any()) else None
+
+    @torch.no_grad()
+    def record_sample_list(self, digest: Optional[str]) -> None:
+        """Record which sample list the rows index (64 hex digits, e.g. a dataset's list digest).
+
+        The rows are looked up by ``sample_idx``, a position in that list; a reader with
+        another list can then tell that they are not its labels. ``None`` clears it.
+        """
+        size = self.sample_list_digest.numel()
+        if digest is None:
+            self.sample_list_digest.zero_()
+            return
+        try:
+            raw = bytes.fromhex(digest) if isinstance(digest, str) and len(digest) == 2 * size else None
+        except ValueError:
+            raw = None
+        if raw is None:
+            raise ValueError(f'PseudoLabelBank.record_sample_list: expected {2 * size} hex digits, got {digest!r}')
+        self.sample_list_digest.copy_(torch.tensor(list(raw), dtype=torch.uint8))
+
+    @torch.no_grad()
+    def discard_labels(self) -> None:
+        """Forget the per-sample labels (maps, clusters, valid, round, list digest), in place.
+
+        The bank is then as before its first update (``ready`` is False, :meth:`gather`
+        returns ``None``); the buffers keep their shapes. The prototypes stay: they
+        describe kinds of sound, not samples, and are indexed by nothing.
+        """
+        self.maps.zero_()
+        self.clusters.fill_(-1)
+        self.valid.zero_()
+        self.round.zero_()
+        self.sample_list_digest.zero_()
+
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
         """Resize the buffers to the stored shapes before the default copy.
@@ -207,6 +252,7 @@ class PseudoLabelBank(nn.Module):
             state_dict.setdefault(prefix + 'prototypes', torch.zeros(0, 0))
             state_dict.setdefault(prefix + 'familiarity_threshold', torch.tensor(float('-inf')))
             state_dict.setdefault(prefix + 'location_prior', torch.zeros(0, 0))
+            state_dict.setdefault(prefix + 'sample_list_digest', torch.zeros(32, dtype=torch.uint8))  # unrecorded
         for name in _BUFFERS:
             stored = state_dict.get(prefix + name)
             current = getattr(self, name)
