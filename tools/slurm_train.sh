@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
 # Training on a Slurm cluster through srun (MMEngine reads the Slurm environment).
 #   GPUS=16 bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]
+#
+# CPUs per task (one task per GPU): the loader workers decode frames and audio in parallel with
+# the GPU, so each task gets WORKERS_PER_GPU + 2 CPUs (the workers, the training process and its
+# pin-memory thread). WORKERS_PER_GPU defaults to 8, the train_dataloader.num_workers of the 8-GPU
+# configs; the pseudo-label refresh's loader takes the same number of workers but runs while
+# training waits, so it needs no CPUs of its own. A node must offer GPUS_PER_NODE x CPUS_PER_TASK
+# CPUs (8 x 10 = 80 by default); on smaller nodes lower WORKERS_PER_GPU and pass the same
+# --cfg-options train_dataloader.num_workers=N, or set CPUS_PER_TASK directly.
 set -x
 PARTITION=$1
 JOB_NAME=$2
@@ -8,7 +16,8 @@ CONFIG=$3
 WORK_DIR=$4
 GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
+WORKERS_PER_GPU=${WORKERS_PER_GPU:-8}
+CPUS_PER_TASK=${CPUS_PER_TASK:-$((WORKERS_PER_GPU + 2))}
 SRUN_ARGS=${SRUN_ARGS:-""}
 PY_ARGS=${@:5}
 

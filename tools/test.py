@@ -8,6 +8,11 @@ split under the same protocol, so every number is read against its floor and cei
 audio of another sample of the split (a seeded derangement; the ground truth stays the
 frame's), so comparing with the normal run shows how much of the score comes from the sound.
 
+Several processes or nodes (``tools/dist_test.sh``, ``tools/slurm_test.sh``): each rank scores
+its share and ``LocalizationMetric`` gathers the per-sample records through the process group
+(NCCL or gloo), so the nodes need no shared working directory; ranks holding different
+numbers of records (``on_corrupt='skip'``) are merged without losing or repeating a sample.
+
 ``--maps cosine|posterior`` scores any checkpoint with the given maps. ``posterior`` needs
 the kinds of sound in the training data: a checkpoint without them (every method but ICL)
 gets them fitted once on the training clips (``AudioPrototypeHook``; ``--refit-prototypes``
@@ -92,7 +97,8 @@ def merge_args(cfg: Config, args) -> Config:
                 evaluator['out_file'] = args.out
                 break
         else:
-            cfg.test_evaluator = [*evaluators, dict(type='DumpResults', out_file_path=args.out)]
+            # Gathered through the process group (NCCL or gloo): no directory shared by the nodes is needed.
+            cfg.test_evaluator = [*evaluators, dict(type='DumpResults', out_file_path=args.out, collect_device='gpu')]
 
     if getattr(args, 'maps', None) is not None:
         cfg.model['map_mode'] = args.maps

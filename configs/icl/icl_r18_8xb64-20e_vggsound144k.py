@@ -14,7 +14,9 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(visual_backbone=dict(out_index=4, remove_last_stride=True, pretrained=True))
+# channels_last towers: cuDNN's bf16 tensor-core convolutions run in that layout without transposes (the data
+# preprocessor already hands CUDA batches over channels-last); the values are the same.
+model = dict(visual_backbone=dict(out_index=4, remove_last_stride=True, pretrained=True), channels_last=True)
 
 train_dataloader = dict(batch_size=64, num_workers=8, pin_memory=True)
 

@@ -87,6 +87,26 @@ def cpu_capabilities() -> CpuCapabilities:
     )
 
 
+def cuda_native_bf16() -> bool:
+    """Whether the current CUDA device computes in bf16 natively (Ampere, compute capability 8.0, and later).
+
+    ``torch.cuda.is_bf16_supported()`` also answers True where bf16 tensors merely work
+    (emulated through fp32 on V100 / T4, slower than fp32), so it is asked with
+    ``including_emulation=False``; a torch without that argument is answered from the
+    compute capability. ROCm devices answer through torch (bf16 is native on the AMD
+    GPUs torch supports).
+    """
+    if not torch.cuda.is_available():
+        return False
+    try:
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    except TypeError:  # torch without the including_emulation argument
+        if getattr(torch.version, 'hip', None):
+            return bool(torch.cuda.is_bf16_supported())
+        major, _ = torch.cuda.get_device_capability()
+        return major >= 8
+
+
 def choose_amp_dtype(requested: Optional[str],
                      device_type: str,
                      cpu: Optional[CpuCapabilities] = None,
@@ -97,8 +117,9 @@ def choose_amp_dtype(requested: Optional[str],
     step (``docs/speed.md``): bf16 autocast where bf16 is native and faster, fp32
     elsewhere.
 
-    - CUDA: bf16 where the device supports it (Ampere and later), else fp32
-      (fp16 would need loss scaling, which the towers' autocast does not do).
+    - CUDA: bf16 where the device computes it natively (Ampere and later,
+      :func:`cuda_native_bf16`), else fp32: V100 / T4 only emulate bf16, slower than
+      fp32, and fp16 would need loss scaling, which the towers' autocast does not do.
     - CPU with AMX: bf16 (2.9× fp32 on a 2-core Sapphire Rapids).
     - CPU without AMX: fp32. With AVX512-BF16 only, bf16 measured 0.9× fp32
       (5.9 vs 6.5 samples/s); on AVX2 torch emulates bf16 and is slower still.
@@ -110,8 +131,8 @@ def choose_amp_dtype(requested: Optional[str],
         requested (str, optional): The config's ``amp_dtype``.
         device_type (str): ``'cpu'``, ``'cuda'``, ...
         cpu (CpuCapabilities, optional): Defaults to :func:`cpu_capabilities`.
-        cuda_bf16 (bool, optional): Whether the CUDA device runs bf16; defaults to
-            ``torch.cuda.is_bf16_supported()``.
+        cuda_bf16 (bool, optional): Whether the CUDA device runs bf16 natively;
+            defaults to :func:`cuda_native_bf16`.
 
     Returns:
         tuple: ``(amp_dtype or None for fp32, reason)``, e.g.
@@ -121,10 +142,10 @@ def choose_amp_dtype(requested: Optional[str],
         return requested, f'{requested or "fp32"} (set in the config)'
     if device_type == 'cuda':
         if cuda_bf16 is None:
-            cuda_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+            cuda_bf16 = cuda_native_bf16()
         if cuda_bf16:
-            return 'bfloat16', 'bf16 autocast (CUDA device with bf16)'
-        return None, 'fp32 (CUDA device without bf16)'
+            return 'bfloat16', 'bf16 autocast (CUDA device with native bf16)'
+        return None, 'fp32 (CUDA device without native bf16: compute capability below 8.0)'
     if device_type == 'cpu':
         cpu = cpu or cpu_capabilities()
         where = f'{cpu.model}, {cpu.flags()}'

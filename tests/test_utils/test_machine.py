@@ -48,3 +48,48 @@ def test_this_machine_is_described():
     assert info['threads'] == torch.get_num_threads()
     line = machine_line('cpu')
     assert caps.model in line and f'torch {torch.__version__}' in line
+
+
+class FakeCuda:
+    """torch.cuda as seen on a machine with one GPU of compute capability ``major.minor``."""
+
+    def __init__(self, major, minor=0, accepts_emulation_flag=True):
+        self.capability = (major, minor)
+        self.accepts_emulation_flag = accepts_emulation_flag
+        self.asked = []
+
+    def is_available(self):
+        return True
+
+    def get_device_capability(self, device=None):
+        return self.capability
+
+    def is_bf16_supported(self, *args, **kwargs):
+        if kwargs and not self.accepts_emulation_flag:
+            raise TypeError("is_bf16_supported() got an unexpected keyword argument 'including_emulation'")
+        self.asked.append(kwargs)
+        including_emulation = kwargs.get('including_emulation', True)
+        # As torch 2.11 answers: native from 8.0 on, and True anywhere bf16 tensors can be emulated.
+        return self.capability[0] >= 8 or including_emulation
+
+
+@pytest.mark.parametrize('major, native', [(7, False), (8, True), (9, True), (6, False)])
+@pytest.mark.parametrize('accepts_flag', [True, False])
+def test_auto_on_cuda_never_picks_emulated_bf16(monkeypatch, major, native, accepts_flag):
+    from icl_av.utils import machine
+    fake = FakeCuda(major, accepts_emulation_flag=accepts_flag)
+    for name in ('is_available', 'get_device_capability', 'is_bf16_supported'):
+        monkeypatch.setattr(torch.cuda, name, getattr(fake, name))
+    monkeypatch.setattr(torch.version, 'hip', None)
+    assert machine.cuda_native_bf16() is native
+    dtype, reason = choose_amp_dtype('auto', 'cuda')
+    assert dtype == ('bfloat16' if native else None)
+    assert ('native bf16' in reason) and (reason.startswith('bf16') == native)
+    if accepts_flag:
+        assert fake.asked == [dict(including_emulation=False)] * 2
+
+
+def test_without_cuda_there_is_no_native_bf16(monkeypatch):
+    from icl_av.utils import machine
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    assert machine.cuda_native_bf16() is False

@@ -15,9 +15,12 @@ img_size = 224
 audio_sample_rate = 16000
 audio_seconds = 3.0
 
+# Training decodes JPEGs at a reduced size while the shorter side keeps 366 px (what the smallest
+# RandomResizedCrop window below needs for 224 px) and reads only the 3 s window of each wav
+# (lazy=True: the same samples as a whole-file read). The test pipeline decodes frames whole.
 train_pipeline = [
-    dict(type='LoadAVFrame'),
-    dict(type='LoadAudio', sample_rate=audio_sample_rate),
+    dict(type='LoadAVFrame', min_size=366),
+    dict(type='LoadAudio', sample_rate=audio_sample_rate, lazy=True),
     dict(type='AudioClip', duration=audio_seconds, offset='random'),
     dict(type='RandomResizedCrop', scale=img_size, crop_ratio_range=(0.5, 1.0)),
     dict(type='RandomFlip', prob=0.5),
@@ -25,7 +28,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadAVFrame'),
-    dict(type='LoadAudio', sample_rate=audio_sample_rate),
+    dict(type='LoadAudio', sample_rate=audio_sample_rate, lazy=True),
     dict(type='AudioClip', duration=audio_seconds, offset='center'),
     dict(type='Resize', scale=(img_size, img_size)),
     dict(type='PackAVInputs'),

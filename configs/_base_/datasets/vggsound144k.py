@@ -9,9 +9,13 @@ _base_ = ['./vggss.py']
 
 vggsound_root = 'data/vggsound/'
 
+# The loading reads what the clip needs: JPEGs decoded at 1/2, 1/4 or 1/8 size while the shorter side
+# keeps 366 px (the smallest RandomResizedCrop window below, half the area at aspect 3/4, then still
+# spans 224 px of a square frame; a 360p frame is decoded whole), and only the 3 s window of each wav
+# (lazy=True: the same samples as a whole-file read, see LoadAudio and AudioClip).
 train_pipeline = [
-    dict(type='LoadAVFrame'),
-    dict(type='LoadAudio', sample_rate={{_base_.audio_sample_rate}}),
+    dict(type='LoadAVFrame', min_size=366),
+    dict(type='LoadAudio', sample_rate={{_base_.audio_sample_rate}}, lazy=True),
     dict(type='AudioClip', duration={{_base_.audio_seconds}}, offset='random'),
     dict(type='RandomResizedCrop', scale={{_base_.img_size}}, crop_ratio_range=(0.5, 1.0)),
     dict(type='RandomFlip', prob=0.5),

@@ -14,6 +14,7 @@ from mmcv.transforms import BaseTransform
 from icl_av.registry import MODELS, TRANSFORMS, build_in_scope
 
 from ..errors import AVLoadError
+from ..utils.media_io import AudioSource
 
 CLIP_OFFSETS = ('center', 'random')
 PAD_MODES = ('tile', 'zeros')
@@ -30,13 +31,31 @@ class AudioClip(BaseTransform):
     otherwise). The window is shifted to stay inside the audio. Audio shorter than the
     clip is repeated (``pad_mode='tile'``, default) or zero-padded (``'zeros'``).
 
+    When ``audio`` is an :class:`~icl_av.datasets.utils.media_io.AudioSource`
+    (``LoadAudio(lazy=True)``), the window is chosen from the file's length exactly as for
+    a decoded waveform (the same random draws) and only its samples are read from the
+    file, so the clip is the same as cutting the whole decoded file.
+
+    Required Keys:
+
+        - audio (``(N,)`` float32 waveform, or an ``AudioSource``)
+        - audio_sample_rate
+
+    Optional Keys:
+
+        - audio_center (seconds)
+        - audio_meta
+
+    Modified Keys:
+
+        - audio (the clip, ``(round(duration * rate),)`` float32)
+        - audio_meta (``offset`` and ``duration`` in seconds, ``padded``)
+
     Args:
         duration (float): Clip length in seconds. Default 3.0 (the anchors' setting).
         offset (str): ``'center'`` (default, testing) or ``'random'`` (training).
         jitter (float, optional): Max shift in seconds for ``offset='random'``.
         pad_mode (str): ``'tile'`` or ``'zeros'`` for short audio.
-
-    Updates ``audio`` and ``audio_meta`` (``offset`` and ``duration`` in seconds, ``padded``).
     """
 
     def __init__(self, duration: float = 3.0, offset: str = 'center', jitter: Optional[float] = None,
@@ -70,17 +89,26 @@ class AudioClip(BaseTransform):
         return min(max(start, 0), latest)
 
     def transform(self, results: Dict) -> Dict:
-        """Cut (or pad) the waveform to the clip."""
+        """Cut (or pad) the waveform to the clip; read only the clip from an ``AudioSource``."""
         if results.get('audio_is_feature'):
             raise ValueError('AudioClip must run before ComputeAudioFeature (the audio is already a feature)')
-        wave = np.asarray(results['audio'], dtype=np.float32).reshape(-1)
         rate = int(results['audio_sample_rate'])
         length = int(round(self.duration * rate))
-        total = wave.size
-        if total == 0:
-            raise ValueError(f'AudioClip got an empty waveform for {results.get("audio_path", "?")}')
-        start = self.clip_start(total, length, rate, results.get('audio_center'))
-        clip = wave[start:start + length]
+        audio = results['audio']
+        if isinstance(audio, AudioSource) and audio.windowed:
+            total = audio.num_samples
+            start = self.clip_start(total, length, rate, results.get('audio_center'))
+            clip = audio.read_window(start, length)
+        else:
+            if isinstance(audio, AudioSource):
+                audio, loaded_meta = audio.load()
+                results['audio_meta'] = loaded_meta
+            wave = np.asarray(audio, dtype=np.float32).reshape(-1)
+            total = wave.size
+            if total == 0:
+                raise ValueError(f'AudioClip got an empty waveform for {results.get("audio_path", "?")}')
+            start = self.clip_start(total, length, rate, results.get('audio_center'))
+            clip = wave[start:start + length]
         padded = clip.size < length
         if padded:
             if self.pad_mode == 'tile':

@@ -12,7 +12,7 @@ from mmcv.transforms import BaseTransform
 from icl_av.registry import TRANSFORMS
 
 from ..utils.annotation_geometry import annotations_to_image
-from ..utils.media_io import decode_image, load_audio, open_video, read_video_frame, video_fps
+from ..utils.media_io import AudioSource, decode_image_scaled, load_audio, open_video, read_video_frame, video_fps
 
 FRAME_SELECTIONS = ('center', 'random')
 
@@ -34,27 +34,65 @@ class LoadAVFrame(BaseTransform):
     decoding, dataset annotations stored in their own frame (normalised VGG-SS boxes,
     256×256 Flickr boxes, masks of another size) are converted to pixels of this image.
 
-    Args:
-        reduce_factor (int): 1 (default), 2, 4 or 8: decode JPEGs directly at 1/k size,
-            which is much faster for large frames that are resized down anyway.
+    Reduced decoding (``min_size``) makes libjpeg compute a 1/2, 1/4 or 1/8 size image
+    straight from the DCT coefficients, several times faster than a full decode of a
+    large frame that the pipeline shrinks anyway. Its pixels differ slightly from a full
+    decode followed by a resize, so it is off unless a config asks for it, and the
+    transform cannot see what follows it: ``min_size`` must be what the next resize or
+    crop needs. For ``Resize(scale=(224, 224))`` that is 224; for
+    ``RandomResizedCrop(scale=224, crop_ratio_range=(0.5, 1.0))`` with the default aspect
+    ratios (3/4 to 4/3) the smallest window spans ``sqrt(0.5 * 3/4) = 0.61`` of a square
+    frame's side, so ``min_size=366`` keeps every window at 224 px or more before its
+    resize. Boxes given in pixels of the full frame (no ``bbox_frame_size``) are scaled to
+    the reduced image.
 
-    Sets ``img``, ``ori_shape``, ``img_shape`` (and moves ``gt_bboxes``/``gt_map``/``gt_masks``).
+    Required Keys:
+
+        - img_path
+
+    Optional Keys:
+
+        - gt_bboxes, bbox_frame_size, gt_map_from_boxes, gt_masks
+
+    Added Keys:
+
+        - img (uint8 BGR ``H×W×3``, the decoded, possibly reduced, image)
+        - ori_shape, img_shape (``(H, W)`` of ``img``)
+
+    Modified Keys:
+
+        - gt_bboxes, gt_map, gt_masks (pixels of ``img``)
+
+    Args:
+        reduce_factor (int): 1 (default), 2, 4 or 8: decode every image directly at 1/k
+            size (JPEG through libjpeg's scaling, other formats resized by cv2).
+        min_size (int, optional): Decode each JPEG at the smallest of 1/8, 1/4, 1/2 or full
+            size whose shorter side is still ``min_size`` pixels or more (chosen per file from
+            its header; other formats decode at full size). ``None`` (default) decodes at full
+            size. Exclusive with ``reduce_factor``.
     """
 
-    def __init__(self, reduce_factor: int = 1):
+    def __init__(self, reduce_factor: int = 1, min_size: Optional[int] = None):
         if reduce_factor not in (1, 2, 4, 8):
             raise ValueError(f'LoadAVFrame reduce_factor must be 1, 2, 4 or 8, got {reduce_factor}')
+        if min_size is not None and (int(min_size) < 1 or reduce_factor != 1):
+            raise ValueError(f'LoadAVFrame min_size must be a positive side length and excludes reduce_factor, '
+                             f'got min_size={min_size}, reduce_factor={reduce_factor}')
         self.reduce_factor = reduce_factor
+        self.min_size = None if min_size is None else int(min_size)
 
     def transform(self, results: Dict) -> Dict:
         """Decode the frame and bring the annotations to its pixel frame."""
-        img = decode_image(results['img_path'], self.reduce_factor)
+        img, factor, full_size = decode_image_scaled(results['img_path'], self.reduce_factor, self.min_size)
         results['img'] = img
+        if factor > 1 and results.get('gt_bboxes') is not None and results.get('bbox_frame_size') is None:
+            # Boxes in pixels of the full frame: name that frame so they are scaled to the reduced image.
+            results['bbox_frame_size'] = full_size
         annotations_to_image(results, img.shape[0], img.shape[1])
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(reduce_factor={self.reduce_factor})'
+        return f'{self.__class__.__name__}(reduce_factor={self.reduce_factor}, min_size={self.min_size})'
 
 
 @TRANSFORMS.register_module()
@@ -66,32 +104,58 @@ class LoadAudio(BaseTransform):
     are averaged to mono on every path (one loudness whatever the file type) and the
     result is resampled with torchaudio.
 
+    With ``lazy=True`` nothing is decoded here: the file's header is read and checked
+    and ``audio`` holds an :class:`~icl_av.datasets.utils.media_io.AudioSource`, from
+    which the :class:`AudioClip` that must follow reads only the clip (a 3 s clip of a
+    10 s wav reads 3 s). The clip's samples and ``audio_meta`` are identical to
+    ``lazy=False`` for the same random state; wav/flac files at another rate and other
+    formats are decoded whole by ``AudioClip``. NaN/Inf and the amplitude bound are then
+    checked on the samples read, the clip.
+
+    Required Keys:
+
+        - audio_path
+
+    Added Keys:
+
+        - audio (``(N,)`` float32, or an ``AudioSource`` with ``lazy=True``)
+        - audio_sample_rate
+        - audio_meta (``rate``, ``offset`` = 0, ``duration``, ``source``, ``orig_rate``,
+          ``orig_channels``)
+        - audio_is_feature (False)
+
     Args:
         sample_rate (int): Output rate in Hz. Default 16000.
         nonfinite (str): NaN/Inf policy: ``'error'`` (default) raises ``AVLoadError``,
             ``'zero'`` replaces them with 0 and logs a warning.
         backend (str): ``'auto'``, ``'soundfile'`` or ``'container'`` (PyAV; ``'decord'`` is
             its old name).
-
-    Sets ``audio`` (``(N,)`` float32), ``audio_sample_rate`` and ``audio_meta``
-    (``rate``, ``offset`` = 0, ``duration``, ``source``, ``orig_rate``, ``orig_channels``).
+        lazy (bool): Leave the decoding to the following ``AudioClip`` (see above).
+            Default False.
     """
 
-    def __init__(self, sample_rate: int = 16000, nonfinite: str = 'error', backend: str = 'auto'):
+    def __init__(self, sample_rate: int = 16000, nonfinite: str = 'error', backend: str = 'auto',
+                 lazy: bool = False):
         if sample_rate <= 0:
             raise ValueError(f'LoadAudio sample_rate must be positive, got {sample_rate}')
         self.sample_rate = int(sample_rate)
         self.nonfinite = nonfinite
         self.backend = backend
+        self.lazy = bool(lazy)
 
     def transform(self, results: Dict) -> Dict:
-        """Decode the waveform."""
+        """Decode the waveform (or, with ``lazy``, read the header for ``AudioClip``)."""
+        if self.lazy:
+            source = AudioSource(results['audio_path'], self.sample_rate, self.nonfinite, self.backend)
+            if source.windowed:
+                return store_waveform(results, source, self.sample_rate, source.meta())
+            # Other formats: decoded whole now, as without lazy (AudioClip cuts the array).
         wave, meta = load_audio(results['audio_path'], self.sample_rate, self.nonfinite, self.backend)
         return store_waveform(results, wave, self.sample_rate, meta)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(sample_rate={self.sample_rate}, nonfinite={self.nonfinite!r}, '
-                f'backend={self.backend!r})')
+                f'backend={self.backend!r}, lazy={self.lazy})')
 
 
 @TRANSFORMS.register_module()

@@ -15,6 +15,15 @@ Every failure names the file and the reason. NaN/Inf audio samples raise by defa
 Finite samples beyond ``±MAX_AUDIO_AMPLITUDE`` (float files written without scaling,
 values like 1e19 or 3e38) raise too: their spectrograms would overflow to ``inf``.
 Nothing here substitutes another sample.
+
+Two readers decode less than the whole file when the pipeline needs less:
+
+* :func:`decode_image` with ``min_size`` decodes a JPEG at 1/2, 1/4 or 1/8 of its size
+  (libjpeg's DCT scaling) when the result still has ``min_size`` pixels on its shorter
+  side; the pixels then differ slightly from a full decode followed by a resize.
+* :class:`AudioSource` reads a wav/flac header only; :class:`AudioClip
+  <icl_av.datasets.transforms.AudioClip>` then reads just the clip's frames. The samples
+  are exactly those of the whole-file read cut to the same window.
 """
 import os
 from typing import Dict, Optional, Tuple
@@ -36,6 +45,9 @@ AUDIO_BACKENDS = ('auto', 'soundfile', 'container', 'decord')
 # Full scale is ±1; a waveform 60 dB beyond it is a broken file, not a loud one. Below this bound
 # every spectrogram the front ends compute stays far inside float32's range.
 MAX_AUDIO_AMPLITUDE = 1e3
+# Formats whose header gives the exact frame count and whose frames libsndfile seeks to exactly:
+# only these are read by window (AudioSource); other formats are decoded whole.
+WINDOW_READ_EXTENSIONS = frozenset({'.wav', '.flac'})
 _JPEG_EOI = b'\xff\xd9'
 _PNG_IEND = b'IEND'
 
@@ -68,12 +80,61 @@ def _check_image_complete(path: str, data: bytes) -> None:
             raise AVLoadError(path, 'truncated PNG (no IEND chunk)')
 
 
-def decode_image(path: str, reduce_factor: int = 1) -> np.ndarray:
+def jpeg_size(data: bytes) -> Optional[Tuple[int, int]]:
+    """``(width, height)`` from a JPEG's frame header (its SOFn marker), without decoding.
+
+    Returns ``None`` for data that is not a JPEG or whose header cannot be read (the
+    caller then decodes at full size). EXIF orientation is not applied here.
+    """
+    if data[:2] != b'\xff\xd8':
+        return None
+    offset, size = 2, len(data)
+    while offset + 4 <= size:
+        if data[offset] != 0xFF:
+            return None
+        marker = data[offset + 1]
+        if marker == 0xFF:  # fill byte
+            offset += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length field
+            offset += 2
+            continue
+        length = int.from_bytes(data[offset + 2:offset + 4], 'big')
+        # SOF0..SOF15 carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if offset + 9 > size:
+                return None
+            height = int.from_bytes(data[offset + 5:offset + 7], 'big')
+            width = int.from_bytes(data[offset + 7:offset + 9], 'big')
+            return (width, height) if width and height else None
+        if marker == 0xDA or length < 2:  # start of scan: no frame header before it
+            return None
+        offset += 2 + length
+    return None
+
+
+def reduce_factor_for(width: int, height: int, min_size: int) -> int:
+    """The largest JPEG scale-down (8, 4, 2 or 1) that keeps the shorter side at ``min_size`` or more.
+
+    libjpeg's reduced output is ``ceil(side / factor)`` per side, as computed here.
+    """
+    short = min(width, height)
+    for factor in (8, 4, 2):
+        if -(-short // factor) >= min_size:
+            return factor
+    return 1
+
+
+def decode_image(path: str, reduce_factor: int = 1, min_size: Optional[int] = None) -> np.ndarray:
     """Decode an image file to uint8 BGR ``H×W×3``.
 
     Args:
         path (str): Image file (JPEG, PNG, BMP, WebP, ... anything cv2 reads).
         reduce_factor (int): 1 (full size), 2, 4 or 8 to decode directly at a reduced size.
+        min_size (int, optional): Decode a JPEG at the smallest of 1/8, 1/4, 1/2 or full
+            size whose shorter side is still ``min_size`` pixels or more (the factor is
+            chosen per file from its header; other formats decode at full size). Exclusive
+            with ``reduce_factor``.
 
     Returns:
         np.ndarray: uint8 BGR image.
@@ -81,15 +142,37 @@ def decode_image(path: str, reduce_factor: int = 1) -> np.ndarray:
     Raises:
         AVLoadError: missing, empty, truncated or undecodable file.
     """
+    return decode_image_scaled(path, reduce_factor, min_size)[0]
+
+
+def decode_image_scaled(path: str, reduce_factor: int = 1,
+                        min_size: Optional[int] = None) -> Tuple[np.ndarray, int, Tuple[int, int]]:
+    """:func:`decode_image`, also returning the reduction factor and the full-size ``(width, height)``.
+
+    The full size is the header's for a reduced JPEG (turned as the decoded image is, when
+    EXIF rotated it by 90°), else the decoded image's own, so annotations in full-frame
+    pixels can be scaled exactly.
+    """
     if reduce_factor not in _REDUCED_COLOR_FLAGS:
         raise ValueError(f'reduce_factor must be one of {sorted(_REDUCED_COLOR_FLAGS)}, got {reduce_factor}')
+    if min_size is not None and (min_size < 1 or reduce_factor != 1):
+        raise ValueError(f'min_size must be >= 1 and excludes reduce_factor, got min_size={min_size}, '
+                         f'reduce_factor={reduce_factor}')
     data = read_bytes(path)
     _check_image_complete(path, data)
+    header = jpeg_size(data) if (min_size is not None or reduce_factor > 1) else None
+    if min_size is not None:
+        reduce_factor = reduce_factor_for(header[0], header[1], min_size) if header else 1
     # IMREAD_COLOR converts grayscale and CMYK to BGR, drops alpha and maps 16-bit to 8-bit.
     img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), _REDUCED_COLOR_FLAGS[reduce_factor])
     if img is None or img.size == 0:
         raise AVLoadError(path, 'not a decodable image')
-    return np.ascontiguousarray(img)
+    height, width = img.shape[:2]
+    full = (width * reduce_factor, height * reduce_factor)
+    if reduce_factor > 1 and header:
+        turned = (width > height) != (header[0] > header[1]) and width != height
+        full = (header[1], header[0]) if turned else header
+    return np.ascontiguousarray(img), reduce_factor, full
 
 
 def sanitize_waveform(wave: np.ndarray, path: str, nonfinite: str = 'error') -> np.ndarray:
@@ -275,6 +358,110 @@ def load_audio(path: str, sample_rate: int, nonfinite: str = 'error',
     return wave, meta
 
 
+def _check_file(path: str) -> None:
+    """Raise :class:`AVLoadError` for a missing or empty file (the checks every reader starts with)."""
+    if not os.path.exists(path):
+        raise AVLoadError(path, 'file does not exist')
+    if os.path.getsize(path) == 0:
+        raise AVLoadError(path, 'file is empty (0 bytes)')
+
+
+class AudioSource:
+    """An audio file not decoded yet, to be read whole or by window at the pipeline's rate.
+
+    :class:`~icl_av.datasets.transforms.LoadAudio` with ``lazy=True`` puts one in
+    ``results['audio']`` instead of the waveform; :class:`~icl_av.datasets.transforms.AudioClip`
+    picks the clip's window from :attr:`num_samples` and reads only that window
+    (:meth:`read_window`). Reading by window needs the exact length before decoding and a
+    sample-exact seek, so it is used for wav/flac files already at ``sample_rate``
+    (:attr:`windowed`); any other file is read whole (:meth:`load`, i.e. :func:`load_audio`)
+    and cut. Either way the clip holds the same samples as :func:`load_audio`
+    followed by the cut: integer PCM scales sample by sample and the channel mean is taken
+    per frame, so a window equals the same frames of the whole file.
+
+    The header is read when the source is made, so a missing, empty, undecodable or
+    sample-less file fails in the loading transform as it does without ``lazy``. The
+    NaN/Inf policy and the amplitude bound (:func:`sanitize_waveform`) apply to the samples
+    read: with a window, samples outside the clip are never decoded, hence never checked.
+
+    Args:
+        path (str): Audio file or media container.
+        sample_rate (int): Output rate in Hz.
+        nonfinite (str): NaN/Inf policy, see :func:`sanitize_waveform`.
+        backend (str): As in :func:`load_audio`.
+    """
+
+    def __init__(self, path: str, sample_rate: int, nonfinite: str = 'error', backend: str = 'auto'):
+        if backend not in AUDIO_BACKENDS:
+            raise ValueError(f'backend must be one of {AUDIO_BACKENDS}, got {backend!r}')
+        if nonfinite not in NONFINITE_POLICIES:
+            raise ValueError(f'nonfinite must be one of {NONFINITE_POLICIES}, got {nonfinite!r}')
+        self.path, self.sample_rate = str(path), int(sample_rate)
+        self.nonfinite, self.backend = nonfinite, backend
+        self.frames = self.orig_rate = self.channels = None
+        extension = os.path.splitext(self.path)[1].lower()
+        self.windowed = backend in ('auto', 'soundfile') and extension in WINDOW_READ_EXTENSIONS
+        _check_file(self.path)
+        if self.windowed:
+            try:
+                info = sf.info(self.path)
+            except (RuntimeError, sf.LibsndfileError, TypeError, ValueError) as error:
+                raise AVLoadError(self.path, f'not a decodable audio file ({error})') from error
+            self.frames, self.orig_rate, self.channels = int(info.frames), int(info.samplerate), int(info.channels)
+            if self.frames == 0:
+                raise AVLoadError(self.path, 'audio has no samples')
+            # Resampling a window is not resampling the whole file then cutting: read those whole.
+            self.windowed = self.orig_rate == self.sample_rate
+
+    @property
+    def num_samples(self) -> int:
+        """Length of the whole waveform at ``sample_rate`` (only known before decoding when :attr:`windowed`)."""
+        if not self.windowed:
+            raise ValueError(f'{self.path}: the length is only known after decoding (not a wav/flac file at '
+                             f'{self.sample_rate} Hz); use load()')
+        return self.frames
+
+    def meta(self) -> Dict:
+        """The ``audio_meta`` :func:`load_audio` gives for the whole file (windowed sources only)."""
+        return dict(rate=self.sample_rate, orig_rate=self.orig_rate, orig_channels=self.channels,
+                    duration=self.frames / float(self.sample_rate), offset=0.0, source=self.path)
+
+    def load(self) -> Tuple[np.ndarray, Dict]:
+        """The whole waveform and its meta, exactly as :func:`load_audio` returns them."""
+        return load_audio(self.path, self.sample_rate, self.nonfinite, self.backend)
+
+    def read_window(self, start: int, length: int) -> np.ndarray:
+        """Mono float32 samples ``[start, start + length)`` (clipped to the file) of a windowed source.
+
+        Raises:
+            AVLoadError: the file cannot be read there, holds fewer frames than its header
+                says, or the window's samples break the NaN/Inf policy or the amplitude bound.
+        """
+        total = self.num_samples
+        if not 0 <= start < total:
+            raise ValueError(f'{self.path}: window start {start} outside [0, {total})')
+        count = min(int(length), total - start)
+        try:
+            with sf.SoundFile(self.path) as handle:
+                handle.seek(start)
+                data = handle.read(count, dtype='float32', always_2d=True)
+        except (RuntimeError, sf.LibsndfileError, TypeError, ValueError) as error:
+            raise AVLoadError(self.path, f'cannot read audio frames {start}..{start + count} ({error})') from error
+        if data.shape[0] != count:
+            raise AVLoadError(self.path, f'truncated audio: the header gives {total} frames, reading '
+                                         f'{start}..{start + count} returned {data.shape[0]}')
+        return mix_to_mono(sanitize_waveform(data, self.path, self.nonfinite))
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """The whole waveform (so numpy consumers other than ``AudioClip`` see what ``lazy=False`` gives)."""
+        wave = self.load()[0]
+        return wave if dtype is None else wave.astype(dtype)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}({self.path!r}, sample_rate={self.sample_rate}, '
+                f'windowed={self.windowed}, frames={self.frames})')
+
+
 def open_video(path: str, width: int = -1, height: int = -1):
     """Open a video with ``decord.VideoReader`` (optionally decoding at ``width×height``).
 
@@ -323,6 +510,7 @@ def load_video_audio(path: str, sample_rate: int, nonfinite: str = 'error') -> T
     return load_audio(path, sample_rate, nonfinite=nonfinite, backend='container')
 
 
-__all__ = ['read_bytes', 'decode_image', 'load_audio', 'load_video_audio', 'open_video', 'read_video_frame',
+__all__ = ['read_bytes', 'decode_image', 'decode_image_scaled', 'jpeg_size', 'reduce_factor_for', 'AudioSource',
+           'load_audio', 'load_video_audio', 'open_video', 'read_video_frame',
            'video_fps', 'resample', 'sanitize_waveform', 'mix_to_mono', 'diagnose_container',
            'MAX_AUDIO_AMPLITUDE']

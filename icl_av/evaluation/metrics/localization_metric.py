@@ -10,15 +10,31 @@ Distributed use: each rank scores its own samples in :meth:`process` (every per-
 number depends on that sample only, so only a few floats per sample are stored and
 gathered); :meth:`compute_metrics` aggregates the gathered list on rank 0, so the result
 does not depend on the batch size or the number of processes.
+
+Gathering (:meth:`LocalizationMetric.evaluate`) keeps every rank's whole list and
+concatenates them, then drops the repeats the sampler pads the last shard with (the same
+``(sample_idx, video_id)``). MMEngine's own merge interleaves the ranks' lists and cuts
+the result to the dataset's size, which assumes every rank holds the same number of
+records; with ``on_corrupt='skip'`` on a test set a rank that dropped a sample holds
+fewer, and the cut then keeps a padded repeat in place of nothing, counting a sample
+twice. By default the lists travel through the process group (NCCL or gloo), so no
+directory shared by the nodes is needed.
 """
+import os
+import pickle
+import shutil
+import tempfile
+from itertools import chain, zip_longest
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import mmengine
 import numpy as np
 import torch
+from mmengine.dist import all_gather_object, barrier, broadcast_object_list, get_dist_info, is_main_process
 from mmengine.evaluator import BaseMetric
-from mmengine.logging import MMLogger
+from mmengine.evaluator.metric import _to_cpu
+from mmengine.logging import MMLogger, print_log
 
 from icl_av.registry import METRICS
 from icl_av.structures.masks import encode_rle
@@ -45,6 +61,82 @@ def map_peak(pred_map: torch.Tensor) -> List[float]:
     height, width = pred_map.shape[-2:]
     index = int(torch.argmax(pred_map.reshape(-1)))
     return [(index % width + 0.5) / width, (index // width + 0.5) / height]
+
+
+COLLECT_DEVICES = ('auto', 'gpu', 'cpu')
+
+
+def gather_rank_parts(part: list, collect_device: str = 'auto', collect_dir: Optional[str] = None
+                      ) -> Optional[List[list]]:
+    """Every rank's list of records, in rank order, on rank 0 (``None`` on the other ranks).
+
+    Args:
+        part (list): This rank's records.
+        collect_device (str): ``'auto'`` or ``'gpu'``: through the process group
+            (``all_gather_object``: NCCL moves the pickled lists through GPU memory, gloo
+            through the network; nothing is written to disk). ``'cpu'``: each rank pickles
+            its list into ``collect_dir`` and rank 0 reads them back.
+        collect_dir (str, optional): For ``'cpu'``: a directory every rank writes and rank 0
+            reads, so on several nodes a shared filesystem; default a fresh folder under
+            ``./.dist_test`` (one node, or a shared working directory).
+    """
+    rank, world_size = get_dist_info()
+    if world_size == 1:
+        return [list(part)]
+    if collect_device != 'cpu':
+        parts = all_gather_object(list(part))
+        return [list(p) for p in parts] if rank == 0 else None
+    folder = [None]
+    if rank == 0:
+        if collect_dir is None:
+            os.makedirs('.dist_test', exist_ok=True)
+            folder[0] = tempfile.mkdtemp(dir='.dist_test')
+        else:
+            os.makedirs(collect_dir, exist_ok=True)
+            folder[0] = tempfile.mkdtemp(dir=collect_dir)
+    broadcast_object_list(folder)
+    with open(osp.join(folder[0], f'part_{rank}.pkl'), 'wb') as handle:
+        pickle.dump(list(part), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    barrier()
+    if rank != 0:
+        return None
+    parts = []
+    for index in range(world_size):
+        path = osp.join(folder[0], f'part_{index}.pkl')
+        if not osp.exists(path):
+            raise FileNotFoundError(f'LocalizationMetric: {path} (rank {index}\'s results) is not visible on rank 0: '
+                                    "collect_dir must be shared by every rank, or use collect_device='auto'")
+        with open(path, 'rb') as handle:
+            parts.append(pickle.load(handle))
+    shutil.rmtree(folder[0], ignore_errors=True)
+    return parts
+
+
+def merge_rank_parts(parts: Sequence[list], size: int) -> list:
+    """One record per sample from the ranks' lists, whatever their lengths.
+
+    With ``sample_idx`` on every record the lists are concatenated and a record whose
+    ``(sample_idx, video_id)`` was already seen (the sampler's padding repeats samples to
+    give every rank as many) is dropped. Without it the padding cannot be told apart, so
+    the lists are interleaved as the sampler dealt them and cut to ``size`` (MMEngine's
+    merge, exact only when every rank holds as many records; a warning says when not).
+    """
+    records = [record for part in parts for record in part]
+    if records and all(record.get('sample_idx') is not None for record in records):
+        seen, unique = set(), []
+        for record in records:
+            key = (record['sample_idx'], record.get('video_id'))
+            if key not in seen:
+                seen.add(key)
+                unique.append(record)
+        return unique
+    if len({len(part) for part in parts}) > 1:
+        MMLogger.get_current_instance().warning(
+            'LocalizationMetric: the ranks hold different numbers of records (samples that failed to load) and '
+            'the records carry no sample_idx, so padded repeats cannot be dropped exactly; add sample_idx to '
+            'PackAVInputs meta_keys')
+    interleaved = [record for record in chain.from_iterable(zip_longest(*parts)) if record is not None]
+    return interleaved[:size]
 
 
 def _to_float(value) -> float:
@@ -86,17 +178,24 @@ class LocalizationMetric(BaseMetric):
         recall_mode (str): Extended recall definition, ``'slavc'`` or ``'detection'``.
         save_pred_rle (bool): Keep each binary prediction as COCO RLE in the per-sample results.
         out_file (str, optional): JSON file for the metrics and the per-sample results.
-        collect_device (str): ``'cpu'`` or ``'gpu'`` for gathering results across ranks.
+        collect_device (str): How the ranks' records reach rank 0 (:func:`gather_rank_parts`):
+            ``'auto'`` (default) or ``'gpu'`` through the process group, which needs no
+            shared directory (several nodes); ``'cpu'`` through files in ``collect_dir``.
         prefix (str, optional): Metric key prefix (default ``'loc'``).
-        collect_dir (str, optional): Temporary directory for ``collect_device='cpu'``.
+        collect_dir (str, optional): With ``collect_device='cpu'`` (implied when given): a
+            directory shared by every rank (on several nodes, a shared filesystem).
     """
     default_prefix = 'loc'
 
     def __init__(self, preset: str = 'lvs', eval_size=None, upsample: Optional[str] = None, threshold=None,
                  comparison: Optional[str] = None, gt_source: str = 'auto', baselines: bool = True,
                  extended: bool = False, ciou_thr: float = 0.5, recall_mode: str = 'slavc',
-                 save_pred_rle: bool = False, out_file: Optional[str] = None, collect_device: str = 'cpu',
+                 save_pred_rle: bool = False, out_file: Optional[str] = None, collect_device: str = 'auto',
                  prefix: Optional[str] = None, collect_dir: Optional[str] = None):
+        if collect_device not in COLLECT_DEVICES:
+            raise ValueError(f'collect_device must be one of {COLLECT_DEVICES}, got {collect_device!r}')
+        if collect_dir is not None and collect_device == 'auto':
+            collect_device = 'cpu'
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
         self.protocol = resolve_protocol(preset, eval_size=eval_size, upsample=upsample, threshold=threshold,
                                          comparison=comparison)
@@ -175,6 +274,29 @@ class LocalizationMetric(BaseMetric):
         return record
 
     # ------------------------------------------------------------------ aggregate
+    def evaluate(self, size: int) -> dict:
+        """Gather every rank's records without truncation, score them on rank 0, share the metrics.
+
+        Args:
+            size (int): The dataset's length (used only for records without ``sample_idx``,
+                see :func:`merge_rank_parts`).
+
+        Returns:
+            dict: The prefixed metrics, on every rank.
+        """
+        if not self.results:
+            print_log(f'{type(self).__name__} got no results on this rank', logger='current', level=30)
+        parts = gather_rank_parts(self.results, self.collect_device, self.collect_dir)
+        metrics = [None]
+        if is_main_process():
+            computed = self.compute_metrics(_to_cpu(merge_rank_parts(parts, size)))
+            if self.prefix:
+                computed = {f'{self.prefix}/{key}': value for key, value in computed.items()}
+            metrics = [computed]
+        broadcast_object_list(metrics)
+        self.results.clear()
+        return metrics[0]
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Aggregate the gathered per-sample records (see the class docstring for the keys)."""
         logger = MMLogger.get_current_instance()

@@ -1,4 +1,10 @@
-"""Batch, move to the device and normalise the image and audio inputs."""
+"""Batch, move to the device and normalise the image and audio inputs.
+
+The batch is best stacked in the loader workers (``corrupt_aware_collate`` does it), so the
+loader's pin-memory thread pins one tensor per input and the copy to the GPU runs
+asynchronously (``non_blocking=True``) while the host prepares the next step; per-sample
+lists (``pseudo_collate``) are stacked here, on the host.
+"""
 from typing import Optional, Sequence, Union
 
 import torch
@@ -10,6 +16,7 @@ from icl_av.registry import MODELS, build_in_scope
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
 IMAGENET_STD = (58.395, 57.12, 57.375)
 AUDIO_NORM_MODES = (None, 'batch', 'sample')
+CHANNELS_LAST_MODES = (False, True, 'auto')
 
 
 def _stack_padded(items: Union[torch.Tensor, Sequence[torch.Tensor]], what: str, pad_last_dim: bool) -> torch.Tensor:
@@ -44,8 +51,12 @@ class AVDataPreprocessor(BaseDataPreprocessor):
             when ``bgr_to_rgb``). Defaults to ImageNet's.
         std (sequence[float]): Per-channel image std on the 0-255 scale.
         bgr_to_rgb (bool): Reverse the channel order (pipelines carry BGR).
-        channels_last (bool): Return images in ``torch.channels_last`` memory
-            format (faster convolutions on recent GPUs with AMP).
+        channels_last (bool | str): Return images in ``torch.channels_last`` memory
+            format, which cuDNN's tensor-core convolutions (bf16/fp16) run without
+            transposes; the visual tower then computes in that layout. ``'auto'``
+            (default): on CUDA devices only, since on CPUs the gain depends on the
+            kernels (``docs/speed.md``) and the CPU configs' figures were measured
+            without it; ``True``: everywhere; ``False``: never. Values are unchanged.
         audio_frontend (dict, optional): MODELS config of a waveform -> feature
             module (e.g. ``dict(type='LogMelFrontend', sample_rate=16000,
             n_mels=64)``), run on the batch on the device when the audio arrives
@@ -57,10 +68,14 @@ class AVDataPreprocessor(BaseDataPreprocessor):
         audio_norm_eps (float): Floor of the std in ``audio_norm``.
         pad_audio (bool): Right-pad clips of different lengths with zeros
             (waveforms: samples; features: frames) instead of failing.
-        non_blocking (bool): Non-blocking host-to-device copies.
+        non_blocking (bool): Non-blocking host-to-device copies (default True). From
+            pinned memory (the loader's ``pin_memory=True``) the copy overlaps with the
+            host; from pageable memory it is a plain copy. Later kernels on the same stream
+            wait for it, so the values are always the copied ones.
 
-    Input: ``{'inputs': {'img': list of uint8 3×H×W, 'audio': list of 1×N or
-    1×F×T}, 'data_samples': [...]}``. Output: ``{'inputs': {'img': B×3×H×W float,
+    Input: ``{'inputs': {'img': uint8 B×3×H×W or a list of 3×H×W, 'audio':
+    B×1×N / B×1×F×T or a list of 1×N / 1×F×T}, 'data_samples': [...]}``.
+    Output: ``{'inputs': {'img': B×3×H×W float,
     'audio': B×1×F×T float}, 'data_samples': unchanged}``.
     """
 
@@ -68,17 +83,19 @@ class AVDataPreprocessor(BaseDataPreprocessor):
                  mean: Sequence[float] = IMAGENET_MEAN,
                  std: Sequence[float] = IMAGENET_STD,
                  bgr_to_rgb: bool = True,
-                 channels_last: bool = False,
+                 channels_last: Union[bool, str] = 'auto',
                  audio_frontend: Optional[dict] = None,
                  audio_norm: Optional[str] = None,
                  audio_norm_eps: float = 1e-5,
                  pad_audio: bool = True,
-                 non_blocking: bool = False):
+                 non_blocking: bool = True):
         super().__init__(non_blocking=non_blocking)
         if len(mean) != 3 or len(std) != 3:
             raise ValueError(f'AVDataPreprocessor: mean and std need 3 values, got {mean}, {std}')
         if audio_norm not in AUDIO_NORM_MODES:
             raise ValueError(f'AVDataPreprocessor: audio_norm must be one of {AUDIO_NORM_MODES}, got {audio_norm!r}')
+        if channels_last not in CHANNELS_LAST_MODES:
+            raise ValueError(f"AVDataPreprocessor: channels_last must be True, False or 'auto', got {channels_last!r}")
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(-1, 1, 1), persistent=False)
         self.bgr_to_rgb = bgr_to_rgb
@@ -96,9 +113,15 @@ class AVDataPreprocessor(BaseDataPreprocessor):
         if self.bgr_to_rgb:
             img = img.flip(1)
         img = (img.float() - self.mean) / self.std
-        if self.channels_last:
+        if self.use_channels_last(img.device):
             img = img.contiguous(memory_format=torch.channels_last)
         return img
+
+    def use_channels_last(self, device: torch.device) -> bool:
+        """Whether images on ``device`` are returned channels-last (see ``channels_last``)."""
+        if self.channels_last == 'auto':
+            return device.type == 'cuda'
+        return bool(self.channels_last)
 
     def preprocess_audio(self, audio: torch.Tensor) -> torch.Tensor:
         """``B×1×N`` waveform or ``B×1×F×T`` feature -> ``B×1×F×T`` float feature."""

@@ -64,3 +64,41 @@ def test_errors_name_the_problem():
                              audio=[torch.zeros(1, 4, 4)] * 2)))
     with pytest.raises(ValueError, match='audio_norm'):
         AVDataPreprocessor(audio_norm='global')
+
+
+def test_channels_last_auto_is_for_cuda_only():
+    pre = AVDataPreprocessor()
+    assert pre.channels_last == 'auto'
+    assert pre.use_channels_last(torch.device('cuda', 0)) and not pre.use_channels_last(torch.device('cpu'))
+    out = pre(dict(inputs=dict(img=[_bgr_image(1, 2, 3)] * 2, audio=torch.zeros(2, 1, 4, 5))))
+    img = out['inputs']['img']
+    assert img.is_contiguous() and not img.is_contiguous(memory_format=torch.channels_last)  # CPU: unchanged
+    assert not AVDataPreprocessor(channels_last=False).use_channels_last(torch.device('cuda'))
+    assert AVDataPreprocessor(channels_last=True).use_channels_last(torch.device('cpu'))
+    with pytest.raises(ValueError, match='channels_last'):
+        AVDataPreprocessor(channels_last='cuda')
+
+
+def test_copies_to_the_device_are_non_blocking(monkeypatch):
+    pre = AVDataPreprocessor()
+    calls = []
+    original = torch.Tensor.to
+
+    def spy(self, *args, **kwargs):
+        calls.append(kwargs.get('non_blocking'))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, 'to', spy)
+    stacked = torch.stack([_bgr_image(1, 2, 3)] * 2)
+    out = pre(dict(inputs=dict(img=stacked, audio=torch.zeros(2, 1, 4, 5))))
+    assert calls and all(calls)  # every host-to-device copy asked for non_blocking
+    assert out['inputs']['img'].shape == (2, 3, 8, 8)
+
+
+def test_a_stacked_batch_and_a_list_give_the_same_tensors():
+    images = [_bgr_image(1, 2, 3), _bgr_image(4, 5, 6)]
+    feats = [torch.randn(1, 4, 5), torch.randn(1, 4, 5)]
+    pre = AVDataPreprocessor()
+    listed = pre(dict(inputs=dict(img=images, audio=feats)))['inputs']
+    stacked = pre(dict(inputs=dict(img=torch.stack(images), audio=torch.stack(feats))))['inputs']
+    assert torch.equal(listed['img'], stacked['img']) and torch.equal(listed['audio'], stacked['audio'])
