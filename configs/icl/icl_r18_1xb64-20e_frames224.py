@@ -8,7 +8,7 @@
 #   ICL_AV_DATA_ROOT=data/my_av python tools/train.py configs/icl/icl_r18_1xb64-20e_frames224.py
 #   ICL_AV_DATA_ROOT=data/my_av python tools/test.py configs/icl/icl_r18_1xb64-20e_frames224.py \
 #       work_dirs/icl_r18_1xb64-20e_frames224/epoch_20.pth
-# For a CPU, the recommended config is icl_r18_1xb32-16e_frames-audio-cpu.py (96 px, cheaper audio).
+# For a CPU, the recommended config is icl_r18_1xb32-28e_frames-audio-cpu.py (96 px, cheaper audio).
 _base_ = ['./icl_r18_1xb64-20e_synthav224.py']
 
 data_root = '{{$ICL_AV_DATA_ROOT:data/my_av/}}'

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-CONFIG = 'configs/icl/icl_r18_1xb32-16e_frames-audio-cpu.py'
-DEV_CONFIG = 'configs/icl/icl_r18_1xb32-16e_stampsav-dev.py'
+CONFIG = 'configs/icl/icl_r18_1xb32-28e_frames-audio-cpu.py'
+DEV_CONFIG = 'configs/icl/icl_r18_1xb32-28e_stampsav-dev.py'
 SHRINK = ['train_cfg.max_epochs=2', 'custom_hooks.1.iteration_epochs=[1,1]', 'custom_hooks.1.num_clusters=2',
           'custom_hooks.1.dataloader.batch_size=4', 'train_dataloader.batch_size=4',
           'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',

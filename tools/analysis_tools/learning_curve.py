@@ -1,6 +1,6 @@
 """A training run's learning curve: the validation score against epochs and wall-clock minutes.
 
-    python tools/analysis_tools/learning_curve.py work_dirs/icl_r18_1xb32-16e_stampsav-dev \
+    python tools/analysis_tools/learning_curve.py work_dirs/icl_r18_1xb32-28e_stampsav-dev \
         [more work dirs ...] [--metric loc/ciou@0.5] [--budget-minutes 40]
 
 Reads the text log MMEngine writes in each work dir (``<work_dir>/<timestamp>/<timestamp>.log``,

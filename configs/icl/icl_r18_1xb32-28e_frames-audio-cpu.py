@@ -6,17 +6,18 @@
 #   test.txt + test.json                 IDs to test and their boxes, VGG-SS json format
 #                                        [{"file": ID, "bbox": [[x1, y1, x2, y2], ...]}] in [0, 1]
 # Train, then test the last checkpoint (no validation split is assumed):
-#   ICL_AV_DATA_ROOT=data/my_av python tools/train.py configs/icl/icl_r18_1xb32-16e_frames-audio-cpu.py
-#   ICL_AV_DATA_ROOT=data/my_av python tools/test.py configs/icl/icl_r18_1xb32-16e_frames-audio-cpu.py \
-#       work_dirs/icl_r18_1xb32-16e_frames-audio-cpu/epoch_16.pth [--shuffle-audio]
+#   ICL_AV_DATA_ROOT=data/my_av python tools/train.py configs/icl/icl_r18_1xb32-28e_frames-audio-cpu.py
+#   ICL_AV_DATA_ROOT=data/my_av python tools/test.py configs/icl/icl_r18_1xb32-28e_frames-audio-cpu.py \
+#       work_dirs/icl_r18_1xb32-28e_frames-audio-cpu/epoch_28.pth [--shuffle-audio]
 # With an annotated list held out of train.txt, select checkpoints on it as
-# icl_r18_1xb32-16e_stampsav-dev.py does.
+# icl_r18_1xb32-28e_stampsav-dev.py does.
 #
 # Model: ResNet18 visual tower from scratch at 96 px, its stride-8 stage as the map (12x12);
 # a ResNet10-T audio tower on 40-band log-mel (20 ms hop) of 3 s clips, the cheaper audio path
 # (what a step costs per tower: configs/icl/README.md, "Real scenes").
-# ICL: round 1 (8 epochs) is the correspondence objective; each refresh clusters the clips'
-# embeddings into 32 kinds of sound and the maps become posteriors against those kinds
+# ICL: round 1 (8 epochs) is the correspondence objective, then five rounds of 4 epochs; each
+# refresh clusters the clips' embeddings into 32 kinds of sound and the maps become posteriors
+# against those kinds
 # (model.map_mode='posterior'), which keeps silent objects out of the maps and the
 # pseudo-labels. Choices and learning curves: configs/icl/README.md, "Real scenes".
 _base_ = [
@@ -30,8 +31,8 @@ data_root = '{{$ICL_AV_DATA_ROOT:data/my_av/}}'
 img_size = 96
 audio_sample_rate = 16000
 audio_seconds = 3.0
-max_epochs = 16
-iteration_epochs = [8, 4, 4]
+max_epochs = 28
+iteration_epochs = [8, 4, 4, 4, 4, 4]
 
 train_pipeline = [
     dict(type='LoadAVFrame'),
