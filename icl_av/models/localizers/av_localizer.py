@@ -15,6 +15,7 @@ from mmengine.model import BaseModel
 
 from icl_av.registry import MODELS, build_in_scope
 from icl_av.structures import AVDataSample
+from icl_av.utils.dist_env import all_gather_rows
 from icl_av.utils.machine import choose_amp_dtype
 from ..backbones.backbone_adapter import adapt_audio_backbone, adapt_visual_backbone
 from ..utils.pseudo_label_bank import PseudoLabelBank
@@ -60,6 +61,8 @@ class AVLocalizer(BaseModel):
         loss (dict): Loss config, called as ``loss(sim, pseudo_labels=...)``
             (plus ``visual_feats``/``audio_feats``/``backbone_map`` keywords when
             the loss sets ``needs_visual_feats = True``); returns a dict of terms.
+            A loss with ``gather_across_ranks = True`` (ICLLoss and AVCorrespondenceLoss by
+            default) contrasts the samples of all ranks (see :meth:`loss`).
         data_preprocessor (dict, optional): Defaults to
             ``dict(type='AVDataPreprocessor')``.
         pseudo_label_bank (dict, optional): Config of the bank
@@ -210,9 +213,17 @@ class AVLocalizer(BaseModel):
 
     # --------------------------------------------------------------------- loss
     def loss(self, inputs: Dict[str, torch.Tensor], data_samples: List[AVDataSample]) -> Dict[str, torch.Tensor]:
-        """All-pairs similarity maps -> the configured loss (with pseudo-labels once the bank is ready)."""
+        """All-pairs similarity maps -> the configured loss (with pseudo-labels once the bank is ready).
+
+        A loss with ``gather_across_ranks = True`` contrasts every rank's samples: its maps pair
+        this rank's frames with the audio embeddings of all ranks (gathered with gradients, in
+        rank order), ``B_r×B×h×w``; in one process that is the usual ``B×B×h×w``.
+        """
         feats = self.extract_feat(inputs)
-        sim = self.head.similarity(feats['visual'], feats['audio'])
+        audio = feats['audio']
+        if getattr(self.criterion, 'gather_across_ranks', False):
+            audio = all_gather_rows(audio)  # unchanged without a process group of several ranks
+        sim = self.head.similarity(feats['visual'], audio)
         if self.audio_centering is not None:
             self.audio_mean.lerp_(feats['audio'].detach().mean(dim=0), 1.0 - self.audio_centering)
         pseudo_labels = self.read_pseudo_labels(data_samples, sim.shape[-2:])
