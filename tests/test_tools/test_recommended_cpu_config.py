@@ -44,6 +44,20 @@ def test_configs_read_the_documented_layout(repo_root, monkeypatch):
 
 
 @pytest.mark.slow
+def test_schedules_are_the_ones_the_learning_curves_chose(repo_root):
+    """The recommended recipe runs 28 epochs as 6 ICL rounds (8 + 5 x 4, refreshes after 8, 12, ..., 24);
+    the 16-epoch development config, base of the stand-in, ViT and peer configs, keeps 8 + 4 + 4."""
+    from mmengine.config import Config
+    for path, epochs, rounds in ((CONFIG, 28, [8, 4, 4, 4, 4, 4]), (DEV_CONFIG, 28, [8, 4, 4, 4, 4, 4]),
+                                 ('configs/icl/icl_r18_1xb32-16e_stampsav-dev.py', 16, [8, 4, 4])):
+        cfg = Config.fromfile(os.path.join(repo_root, path))
+        assert cfg.train_cfg.max_epochs == epochs and cfg.param_scheduler[-1]['end'] == epochs, path
+        hook = [h for h in cfg.custom_hooks if h['type'] == 'PseudoLabelHook'][0]
+        assert list(hook['iteration_epochs']) == rounds, path
+    avc = Config.fromfile(os.path.join(repo_root, 'projects/avc_baseline/configs/avc_r18_1xb32-28e_stampsav-dev.py'))
+    assert avc.train_cfg.max_epochs == 28 and not any(h['type'] == 'PseudoLabelHook' for h in avc.custom_hooks)
+
+
 def test_recommended_config_trains_and_tests_a_folder_as_documented(repo_root, tmp_path):
     root = tmp_path / 'my_av'
     env = dict(os.environ, ICL_AV_DATA_ROOT=str(root) + '/')
