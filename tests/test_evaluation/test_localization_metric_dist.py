@@ -7,8 +7,9 @@ each, and give what one process scoring those four gives, whichever way the list
 (the process group, or files in a ``collect_dir``). MMEngine's interleave-and-cut merge
 keeps the padded repeat there (5 records, sample 0 twice), which the test shows too.
 """
+import datetime
 import os.path as osp
-import socket
+import tempfile
 
 import pytest
 import torch
@@ -31,15 +32,16 @@ def sample(index):
                 gt_bboxes=torch.tensor([[0., 0., 4., 8.]]))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+def _rendezvous() -> str:
+    """A rendezvous of its own for one process group: a fresh file store, not a TCP port that
+    another test's group (or any outgoing connection) could take between choosing and binding."""
+    return 'file://' + osp.join(tempfile.mkdtemp(prefix='icl_av_pg_'), 'store')
 
 
 def _worker(rank, world_size, port, out_dir, collect_device, collect_dir):
     torch.set_num_threads(1)
-    torch_dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world_size)
+    torch_dist.init_process_group('gloo', init_method=port,
+                                 timeout=datetime.timedelta(seconds=120), rank=rank, world_size=world_size)
     try:
         metric = LocalizationMetric(eval_size='img_shape', collect_device=collect_device, collect_dir=collect_dir)
         metric.process({}, [sample(i) for i in SHARDS[rank]])
@@ -57,7 +59,7 @@ def _worker(rank, world_size, port, out_dir, collect_device, collect_dir):
 @pytest.mark.parametrize('collect_device', ['auto', 'cpu'])
 def test_unequal_shards_are_merged_without_losing_or_repeating_a_sample(tmp_path, collect_device):
     collect_dir = str(tmp_path / 'shared') if collect_device == 'cpu' else None
-    mp.start_processes(_worker, args=(2, _free_port(), str(tmp_path), collect_device, collect_dir), nprocs=2,
+    mp.start_processes(_worker, args=(2, _rendezvous(), str(tmp_path), collect_device, collect_dir), nprocs=2,
                        join=True, start_method='spawn')
     ranks = [torch.load(osp.join(tmp_path, f'rank{r}.pt'), weights_only=False) for r in range(2)]
     single = LocalizationMetric(eval_size='img_shape')

@@ -13,8 +13,9 @@ invalid labels) and without them (the first round), and for ``AVCorrespondenceLo
 also with uneven shards (40 + 24 samples). With ``gather_across_ranks=False`` the ranks
 contrast only their own halves, and the gradients differ. One spawn serves every case.
 """
+import datetime
 import os.path as osp
-import socket
+import tempfile
 
 import pytest
 import torch
@@ -98,15 +99,16 @@ def loss_and_grads(model, inputs, samples):
             {name: param.grad.clone() for name, param in module.named_parameters()})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+def _rendezvous() -> str:
+    """A rendezvous of its own for one process group: a fresh file store, not a TCP port that
+    another test's group (or any outgoing connection) could take between choosing and binding."""
+    return 'file://' + osp.join(tempfile.mkdtemp(prefix='icl_av_pg_'), 'store')
 
 
 def _worker(rank, world_size, port, out_dir):
     torch.set_num_threads(1)
-    torch_dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world_size)
+    torch_dist.init_process_group('gloo', init_method=port,
+                                 timeout=datetime.timedelta(seconds=120), rank=rank, world_size=world_size)
     try:
         results = {}
         for case, spec in CASES.items():
@@ -128,7 +130,7 @@ def _worker(rank, world_size, port, out_dir):
 def ranks(tmp_path_factory):
     """What each of the two processes computed, for every case."""
     out_dir = str(tmp_path_factory.mktemp('global_contrast'))
-    mp.start_processes(_worker, args=(WORLD_SIZE, _free_port(), out_dir), nprocs=WORLD_SIZE, join=True,
+    mp.start_processes(_worker, args=(WORLD_SIZE, _rendezvous(), out_dir), nprocs=WORLD_SIZE, join=True,
                        start_method='spawn')
     return [torch.load(osp.join(out_dir, f'rank{r}.pt'), weights_only=False) for r in range(WORLD_SIZE)]
 
