@@ -14,6 +14,7 @@ also with uneven shards (40 + 24 samples). With ``gather_across_ranks=False`` th
 contrast only their own halves, and the gradients differ. One spawn serves every case.
 """
 import datetime
+import os
 import os.path as osp
 import tempfile
 
@@ -124,6 +125,9 @@ def _worker(rank, world_size, port, out_dir):
         torch.save(results, osp.join(out_dir, f'rank{rank}.pt'))
     finally:
         torch_dist.destroy_process_group()
+    # The results are on disk. Leave without running the DDP / gloo destructors of this frame's
+    # objects: with the peer already gone they can block the process at exit, and the spawn with it.
+    os._exit(0)
 
 
 @pytest.fixture(scope='module')
