@@ -45,7 +45,9 @@ class ICLLoss(nn.Module):
         avc_weight (float): Weight of the correspondence fallback (``loss_avc``)
             used in round 1 and for samples whose pseudo-label is not valid.
         correspondence (dict): Config of the correspondence objective
-            (an :class:`AVCorrespondenceLoss`), e.g. its ``tau`` and ``pool``.
+            (an :class:`AVCorrespondenceLoss`), e.g. its ``tau`` and ``pool``; it
+            contrasts the same samples as this loss (its own ``gather_across_ranks``
+            is not read).
         keep_correspondence (bool): Keep the correspondence objective on for every
             sample after the first round (the pseudo-label terms are added to it),
             instead of only for samples without a valid pseudo-label. Defaults to False.

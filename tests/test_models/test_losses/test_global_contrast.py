@@ -14,6 +14,7 @@ also with uneven shards (40 + 24 samples). With ``gather_across_ranks=False`` th
 contrast only their own halves, and the gradients differ. One spawn serves every case.
 """
 import datetime
+import gc
 import os
 import os.path as osp
 import tempfile
@@ -113,8 +114,9 @@ def _worker(rank, world_size, port, out_dir):
     try:
         results = {}
         for case, spec in CASES.items():
-            model = nn.parallel.DistributedDataParallel(build_model(case))
-            results[case] = loss_and_grads(model, *batch(*spec['shards'][rank]))
+            # No reference to the DDP wrapper outlives its step: it must not meet a destroyed group.
+            results[case] = loss_and_grads(nn.parallel.DistributedDataParallel(build_model(case)),
+                                           *batch(*spec['shards'][rank]))
         # The gather helper itself: uneven rows and bool rows travel, and each rank's rows get the summed gradient.
         rows = torch.full((rank + 1, 2), float(rank + 1), requires_grad=True)
         gathered = all_gather_rows(rows)
@@ -124,6 +126,7 @@ def _worker(rank, world_size, port, out_dir):
                                  layout=vars(RankBatch(rank + 1, torch.device('cpu'))))
         torch.save(results, osp.join(out_dir, f'rank{rank}.pt'))
     finally:
+        gc.collect()  # DDP wrappers held in reference cycles go while the group is still up
         torch_dist.destroy_process_group()
     # The results are on disk. Leave without running the DDP / gloo destructors of this frame's
     # objects: with the peer already gone they can block the process at exit, and the spawn with it.
