@@ -6,15 +6,14 @@ drops that clip there only, as when files vanish while the ranks read a shared f
 Both ranks must stop with the same one-line error naming the ranks and the first differing IDs.
 With ``on_missing='error'`` rank 1's build raises; rank 0 must stop too, naming rank 1.
 """
-import datetime
 import os
 import os.path as osp
-import tempfile
 
 import pytest
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 from av_test_media import write_image, write_wav
+from process_groups import init_gloo, rendezvous_url
 from mmengine.dataset import BaseDataset
 
 from icl_av.datasets.errors import AVDatasetError
@@ -100,17 +99,10 @@ def test_the_disagreement_is_one_line_naming_ranks_lengths_and_first_differing_i
 
 
 # ---------------------------------------------------------------- two ranks, two views of the files
-def _rendezvous() -> str:
-    """A rendezvous of its own for one process group: a fresh file store, not a TCP port that
-    another test's group (or any outgoing connection) could take between choosing and binding."""
-    return 'file://' + osp.join(tempfile.mkdtemp(prefix='icl_av_pg_'), 'store')
-
-
-def _worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
+def _worker(rank: int, world_size: int, url: str, out_dir: str) -> None:
     """Build the same folder (must pass), then this rank's own copy (rank 1 lacks b.wav) skipping and
     refusing missing files; write the outcomes."""
-    torch_dist.init_process_group('gloo', init_method=port,
-                                 timeout=datetime.timedelta(seconds=120), rank=rank, world_size=world_size)
+    init_gloo(rank, world_size, url)
     try:
         outcome = []
         shared = build(osp.join(out_dir, 'shared'))
@@ -133,7 +125,7 @@ def test_ranks_that_see_different_files_stop_with_one_line_naming_the_first_diff
         make_root(tmp_path / f'rank{rank}')
     os.remove(tmp_path / 'rank1' / 'audio' / 'b.wav')  # rank 1 skips 'b'
 
-    mp.spawn(_worker, args=(2, _rendezvous(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, rendezvous_url(), str(tmp_path)), nprocs=2, join=True)
     outcomes = [(tmp_path / f'outcome{rank}.txt').read_text().split('\n') for rank in (0, 1)]
     for rank, (agreed, error, refused) in enumerate(outcomes):
         assert agreed == 'agreed 4'  # the same files on both ranks: no complaint

@@ -7,15 +7,14 @@ each, and give what one process scoring those four gives, whichever way the list
 (the process group, or files in a ``collect_dir``). MMEngine's interleave-and-cut merge
 keeps the padded repeat there (5 records, sample 0 twice), which the test shows too.
 """
-import datetime
 import os.path as osp
-import tempfile
 
 import pytest
 import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 from mmengine.logging import MMLogger
+from process_groups import init_gloo, rendezvous_url
 
 from icl_av.evaluation import LocalizationMetric
 from icl_av.evaluation.metrics.localization_metric import merge_rank_parts
@@ -32,16 +31,9 @@ def sample(index):
                 gt_bboxes=torch.tensor([[0., 0., 4., 8.]]))
 
 
-def _rendezvous() -> str:
-    """A rendezvous of its own for one process group: a fresh file store, not a TCP port that
-    another test's group (or any outgoing connection) could take between choosing and binding."""
-    return 'file://' + osp.join(tempfile.mkdtemp(prefix='icl_av_pg_'), 'store')
-
-
-def _worker(rank, world_size, port, out_dir, collect_device, collect_dir):
+def _worker(rank, world_size, url, out_dir, collect_device, collect_dir):
     torch.set_num_threads(1)
-    torch_dist.init_process_group('gloo', init_method=port,
-                                 timeout=datetime.timedelta(seconds=120), rank=rank, world_size=world_size)
+    init_gloo(rank, world_size, url)
     try:
         metric = LocalizationMetric(eval_size='img_shape', collect_device=collect_device, collect_dir=collect_dir)
         metric.process({}, [sample(i) for i in SHARDS[rank]])
@@ -59,7 +51,7 @@ def _worker(rank, world_size, port, out_dir, collect_device, collect_dir):
 @pytest.mark.parametrize('collect_device', ['auto', 'cpu'])
 def test_unequal_shards_are_merged_without_losing_or_repeating_a_sample(tmp_path, collect_device):
     collect_dir = str(tmp_path / 'shared') if collect_device == 'cpu' else None
-    mp.start_processes(_worker, args=(2, _rendezvous(), str(tmp_path), collect_device, collect_dir), nprocs=2,
+    mp.start_processes(_worker, args=(2, rendezvous_url(), str(tmp_path), collect_device, collect_dir), nprocs=2,
                        join=True, start_method='spawn')
     ranks = [torch.load(osp.join(tmp_path, f'rank{r}.pt'), weights_only=False) for r in range(2)]
     single = LocalizationMetric(eval_size='img_shape')

@@ -10,15 +10,14 @@ be *equal*, not merely close:
 - world size 2: each rank extracts only its shard (``DefaultSampler`` pads the last one),
   and afterwards both ranks hold the same tables as the single-process run.
 """
-import datetime
 import os.path as osp
 import sys
-import tempfile
 
 import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 from mmengine.model import MMDistributedDataParallel
+from process_groups import init_gloo, rendezvous_url
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from test_pseudo_label_hook import (TEST_PIPELINE, build_localizer, hook_of,  # noqa: E402
@@ -26,12 +25,6 @@ from test_pseudo_label_hook import (TEST_PIPELINE, build_localizer, hook_of,  # 
 
 NUM_SAMPLES = 7  # odd: the second shard is padded with a duplicate
 NUM_CLUSTERS = 2
-
-
-def _rendezvous() -> str:
-    """A rendezvous of its own for one process group: a fresh file store, not a TCP port that
-    another test's group (or any outgoing connection) could take between choosing and binding."""
-    return 'file://' + osp.join(tempfile.mkdtemp(prefix='icl_av_pg_'), 'store')
 
 
 def _refresh_once(work_dir, wrap: bool):
@@ -51,12 +44,10 @@ def _refresh_once(work_dir, wrap: bool):
                 wrapped=isinstance(runner.model, MMDistributedDataParallel))
 
 
-def _worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
+def _worker(rank: int, world_size: int, url: str, out_dir: str) -> None:
     """One process of the group: refresh with the DDP-wrapped model, save what it holds."""
     torch.set_num_threads(1)
-    torch_dist.init_process_group('gloo', init_method=port,
-                                 timeout=datetime.timedelta(seconds=120), rank=rank,
-                                  world_size=world_size)
+    init_gloo(rank, world_size, url)
     try:
         result = _refresh_once(osp.join(out_dir, f'rank{rank}'), wrap=True)
         torch.save(result, osp.join(out_dir, f'rank{rank}.pt'))
@@ -68,8 +59,7 @@ def _single_process_results(out_dir: str):
     """Plain and DDP-wrapped refresh in this process, inside a 1-process gloo group."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    torch_dist.init_process_group('gloo', init_method=_rendezvous(), timeout=datetime.timedelta(seconds=120), rank=0,
-                                 world_size=1)
+    init_gloo(0, 1, rendezvous_url())
     try:
         return (_refresh_once(osp.join(out_dir, 'plain'), wrap=False),
                 _refresh_once(osp.join(out_dir, 'wrapped'), wrap=True))
@@ -93,7 +83,7 @@ def test_wrapped_and_two_rank_refreshes_write_identical_tables(tmp_path):
     assert plain['valid'].all() and int(plain['round']) == 1 and plain['maps'].shape[0] == NUM_SAMPLES
     assert torch.bincount(plain['clusters'], minlength=NUM_CLUSTERS).min() >= 1
 
-    mp.spawn(_worker, args=(2, _rendezvous(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, rendezvous_url(), str(tmp_path)), nprocs=2, join=True)
     rank0, rank1 = (torch.load(osp.join(tmp_path, f'rank{rank}.pt'), weights_only=False) for rank in range(2))
     # World size 2: each rank saw only its shard (4 samples, the second padded) ...
     assert len(rank0['seen']) == len(rank1['seen']) == 4

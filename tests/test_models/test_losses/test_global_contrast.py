@@ -13,23 +13,21 @@ invalid labels) and without them (the first round), and for ``AVCorrespondenceLo
 also with uneven shards (40 + 24 samples). With ``gather_across_ranks=False`` the ranks
 contrast only their own halves, and the gradients differ. One spawn serves every case.
 """
-import datetime
-import gc
 import os
 import os.path as osp
-import tempfile
 
 import pytest
 import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 import torch.nn as nn
+from process_groups import init_gloo, rendezvous_url
 
 from icl_av.models.losses import AVCorrespondenceLoss, ICLLoss
 from icl_av.models.losses.rank_batch import RankBatch
 from icl_av.registry import MODELS
 from icl_av.structures import AVDataSample
-from icl_av.utils.dist_env import all_gather_rows
+from icl_av.utils.dist_env import all_gather_rows, close_distributed
 
 BATCH = 64
 WORLD_SIZE = 2
@@ -101,16 +99,9 @@ def loss_and_grads(model, inputs, samples):
             {name: param.grad.clone() for name, param in module.named_parameters()})
 
 
-def _rendezvous() -> str:
-    """A rendezvous of its own for one process group: a fresh file store, not a TCP port that
-    another test's group (or any outgoing connection) could take between choosing and binding."""
-    return 'file://' + osp.join(tempfile.mkdtemp(prefix='icl_av_pg_'), 'store')
-
-
-def _worker(rank, world_size, port, out_dir):
+def _worker(rank, world_size, url, out_dir):
     torch.set_num_threads(1)
-    torch_dist.init_process_group('gloo', init_method=port,
-                                 timeout=datetime.timedelta(seconds=120), rank=rank, world_size=world_size)
+    init_gloo(rank, world_size, url)
     try:
         results = {}
         for case, spec in CASES.items():
@@ -125,9 +116,10 @@ def _worker(rank, world_size, port, out_dir):
                                  flags=all_gather_rows(torch.tensor([True, False][rank:])),
                                  layout=vars(RankBatch(rank + 1, torch.device('cpu'))))
         torch.save(results, osp.join(out_dir, f'rank{rank}.pt'))
-    finally:
-        gc.collect()  # DDP wrappers held in reference cycles go while the group is still up
+    except BaseException:
         torch_dist.destroy_process_group()
+        raise
+    close_distributed()  # every rank got here: collect the DDP wrappers, wait for the peer, then destroy
     # The results are on disk. Leave without running the DDP / gloo destructors of this frame's
     # objects: with the peer already gone they can block the process at exit, and the spawn with it.
     os._exit(0)
@@ -137,7 +129,7 @@ def _worker(rank, world_size, port, out_dir):
 def ranks(tmp_path_factory):
     """What each of the two processes computed, for every case."""
     out_dir = str(tmp_path_factory.mktemp('global_contrast'))
-    mp.start_processes(_worker, args=(WORLD_SIZE, _rendezvous(), out_dir), nprocs=WORLD_SIZE, join=True,
+    mp.start_processes(_worker, args=(WORLD_SIZE, rendezvous_url(), out_dir), nprocs=WORLD_SIZE, join=True,
                        start_method='spawn')
     return [torch.load(osp.join(out_dir, f'rank{r}.pt'), weights_only=False) for r in range(WORLD_SIZE)]
 
