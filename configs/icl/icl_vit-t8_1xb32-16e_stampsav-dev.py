@@ -4,8 +4,9 @@
 # and 6 blocks (`vit_tiny_patch16_224` with patch_size=8, depth=6), so at 96 px its map is the
 # 12x12 patch-token grid, the size and stride of the ResNet18 tower's stride-8 map. AdamW with
 # layer-wise lr decay (0.75 per block) for both towers' parameters, as ViTs are trained.
-# The pretrained stand-in variant is icl_vit-t8-standin_1xb32-16e_stampsav-dev.py; the
-# table that compares them: README, "Foundation encoders".
+# The pretrained variants are icl_vit-t8-openclipart-pre_1xb32-16e_stampsav-dev.py (the honest
+# stand-in) and icl_vit-t8-stampsav-objects-pre_1xb32-16e_stampsav-dev.py (the leaky upper bound);
+# the table that compares them: docs/pretraining.md.
 #   python tools/train.py configs/icl/icl_vit-t8_1xb32-16e_stampsav-dev.py
 _base_ = ['./icl_r18_1xb32-16e_stampsav-dev.py']
 

@@ -138,3 +138,20 @@ def test_maps_go_to_every_test_and_to_their_own_folders(repo_root, tmp_path, mon
                                                                                       'audio-swap_posterior']
     assert all(cmd[cmd.index('--maps') + 1] == 'posterior' for cmd in calls)
     assert tool.parse_args(['c.py', '--maps', 'cosine']).maps == 'cosine'
+
+
+def test_refit_prototypes_go_to_every_posterior_test_and_to_their_own_folders(repo_root, tmp_path, monkeypatch):
+    tool = load_tool(repo_root)
+    calls = _finished_run_with_fake_tests(tool, tmp_path, monkeypatch, 1)
+    tool.train_and_test('cfg.py', 1, str(tmp_path), [], 'last', controls={'audio-swap': ['--shuffle-audio', '0']},
+                        maps='posterior', refit_prototypes=True)
+    assert [cmd[cmd.index('--work-dir') + 1].rsplit('/', 1)[-1] for cmd in calls] == ['test_posterior-refit',
+                                                                                      'audio-swap_posterior-refit']
+    assert all('--refit-prototypes' in cmd for cmd in calls)
+
+
+def test_refit_prototypes_without_posterior_maps_is_refused(repo_root, capsys):
+    tool = load_tool(repo_root)
+    with pytest.raises(SystemExit):
+        tool.parse_args(['c.py', '--refit-prototypes'])
+    assert '--refit-prototypes needs --maps posterior' in capsys.readouterr().err

@@ -44,8 +44,15 @@ def parse_args(argv=None):
     parser.add_argument('--maps', choices=['cosine', 'posterior'], default=None,
                         help="test every run with these maps (tools/test.py --maps) instead of the config's, so "
                              'methods are compared with the same maps; the tests go to their own folders')
+    parser.add_argument('--refit-prototypes', action='store_true',
+                        help='with --maps posterior, fit every run\'s prototypes on its last weights '
+                             '(tools/test.py --refit-prototypes), so an ICL run does not keep those of its last '
+                             'refresh while the others get fresh ones')
     parser.add_argument('--out', help='write all results as JSON here (default: WORK_DIR/results.json)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.refit_prototypes and args.maps != 'posterior':
+        parser.error('--refit-prototypes needs --maps posterior')
+    return args
 
 
 def run_name(config: str) -> str:
@@ -96,15 +103,17 @@ def checkpoint_to_test(train_dir: str, which: str) -> str:
 
 
 def train_and_test(config: str, seed: int, root: str, cfg_options: List[str], which: str = 'last',
-                   controls: Optional[Dict[str, List[str]]] = None, maps: Optional[str] = None) -> dict:
+                   controls: Optional[Dict[str, List[str]]] = None, maps: Optional[str] = None,
+                   refit_prototypes: bool = False) -> dict:
     """One seed of one config; returns its test metrics, validation curve, training minutes and controls.
 
     ``controls`` maps a name to extra ``tools/test.py`` arguments (e.g. ``['--shuffle-audio']``)
     for further tests of the same checkpoint; their metrics come back under ``controls``.
-    ``maps`` (``cosine`` / ``posterior``) tests with those maps (``tools/test.py --maps``).
+    ``maps`` (``cosine`` / ``posterior``) tests with those maps (``tools/test.py --maps``);
+    ``refit_prototypes`` refits the posterior's prototypes on the tested weights.
     """
     train_dir = osp.join(root, run_name(config), f'seed{seed}')
-    suffix = ('' if which == 'last' else '_best') + (f'_{maps}' if maps else '')
+    suffix = ('' if which == 'last' else '_best') + (f'_{maps}' if maps else '') + ('-refit' if refit_prototypes else '')
     options = [f'randomness.seed={seed}', *cfg_options]
     last = osp.join(train_dir, 'last_checkpoint')
     wall_file = osp.join(train_dir, 'train_wall_time.json')
@@ -122,7 +131,7 @@ def train_and_test(config: str, seed: int, root: str, cfg_options: List[str], wh
         if metrics is None:
             checkpoint = checkpoint_to_test(train_dir, which)
             os.makedirs(test_dir, exist_ok=True)
-            map_args = ['--maps', maps] if maps else []
+            map_args = (['--maps', maps] if maps else []) + (['--refit-prototypes'] if refit_prototypes else [])
             run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir', test_dir, *extra, *map_args,
                  '--cfg-options', *options], osp.join(test_dir, 'test_stdout.log'))
             metrics = test_metrics(test_dir)
@@ -175,7 +184,8 @@ def main(argv=None):
         for seed in args.seeds:
             print(f'[seed_sweep] {run_name(config)} seed {seed}', flush=True)
             runs.append(dict(seed=seed, **train_and_test(config, seed, args.work_dir, args.cfg_options,
-                                                         args.checkpoint, controls, args.maps)))
+                                                         args.checkpoint, controls, args.maps,
+                                                         args.refit_prototypes)))
         results[run_name(config)] = runs
     out = args.out or osp.join(args.work_dir, 'results.json')
     os.makedirs(osp.dirname(out) or '.', exist_ok=True)

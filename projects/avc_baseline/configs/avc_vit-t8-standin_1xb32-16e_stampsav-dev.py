@@ -1,5 +1,0 @@
-# The correspondence baseline with the small ViT visual tower from the pretrained stand-in on the
-# StampsAV development set (the weights file: configs/icl/icl_vit-t8-standin_1xb32-16e_stampsav-dev.py).
-_base_ = ['./avc_vit-t8_1xb32-16e_stampsav-dev.py']
-
-model = dict(visual_backbone=dict(pretrained='checkpoints/standin_vit-t8_stampsav-objects.safetensors'))
