@@ -231,11 +231,3 @@ def test_a_missing_stamps_folder_for_deduplication_is_named(clipart, tmp_path):
     args[3] = str(tmp_path / 'no_stamps')
     with pytest.raises(UserInputError, match=r'no_stamps: not a folder; the Tux Paint stamps are needed'):
         run_tool(R18_CONFIG, args, tmp_path / 'w.pth')
-
-
-def test_picture_labels_make_each_kept_clipart_picture_its_own_class(clipart, tmp_path, capsys):
-    out = tmp_path / 'r18.safetensors'
-    run_tool(R18_CONFIG, clipart, out, '--labels', 'picture')
-    printed = capsys.readouterr().out
-    assert '9 classes (one per picture), 9 cut-out pictures, no photo, 32 px' in printed  # the stamp's copy is out
-    assert out.exists()

@@ -67,9 +67,6 @@ def parse_args(argv=None):
                               'PNG stamps, but copies of the SVG-only stamps then stay in)')
     clipart.add_argument('--label-depth', type=int, choices=[1, 2], default=2,
                          help='folder levels that name a class: 2 (animals/mammals, ~70 classes) or 1 (animals)')
-    clipart.add_argument('--labels', choices=['folder', 'picture'], default='folder',
-                         help='what the tower learns to name: the picture\'s folder (a category), or the picture '
-                              'itself (each kept picture its own class, under random size, place, flip and colour)')
     clipart.add_argument('--min-class-size', type=int, default=MIN_CLASS_SIZE,
                          help='smaller folders are no class (their pictures still serve as clutter)')
     clipart.add_argument('--max-clutter', type=int, default=2, help='clip-art clutter under the object: 0 to this')
@@ -220,12 +217,8 @@ def main(argv=None):
     else:
         source = load_clipart(args)
         names, cutouts, photos = source.names, source.cutouts, []
-        if args.labels == 'picture':
-            names = [f'{name}#{i}' for name, group in zip(names, cutouts) for i in range(len(group))]
-            cutouts = [[picture] for group in cutouts for picture in group]
         extra = dict(scenery=source.clutter, clutter=source.clutter, max_clutter=args.max_clutter)
-        print(f'{len(names)} classes ({"one per picture" if args.labels == "picture" else "folders"}), '
-              f'{sum(map(len, cutouts))} cut-out pictures, no photo, {size} px')
+        print(f'{len(names)} classes, {sum(map(len, cutouts))} cut-out pictures, no photo, {size} px')
     prepared = time.time() - began
 
     torch.manual_seed(args.seed)
