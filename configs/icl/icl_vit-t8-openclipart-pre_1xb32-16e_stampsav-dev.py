@@ -3,7 +3,7 @@
 # copy of a Tux Paint stamp removed) at 96 px, the resolution ICL uses (12x12 patch tokens, so
 # the position embeddings need no resampling). Make the file, then train:
 #   python tools/misc/pretrain_standin_encoder.py configs/icl/icl_vit-t8_1xb32-16e_stampsav-dev.py \
-#       --img-size 96 --workers 1 --out checkpoints/standin_vit-t8_openclipart.safetensors
+#       --img-size 96 --iters 750 --workers 1 --out checkpoints/standin_vit-t8_openclipart.safetensors
 #   python tools/train.py configs/icl/icl_vit-t8-openclipart-pre_1xb32-16e_stampsav-dev.py
 _base_ = ['./icl_vit-t8_1xb32-16e_stampsav-dev.py']
 
