@@ -1,4 +1,4 @@
-"""Training-time machinery: hooks (the ICL pseudo-label refresh, visualization, seeding) and the
-single-purpose parts of the ICL iteration the refresh hook schedules (``pseudo_labels``)."""
+"""Training-time machinery: hooks (when the ICL pseudo-labels are refreshed, visualization, seeding) and
+the ICL refresh itself (``pseudo_labels``: ``refresh_pseudo_labels`` and its parts)."""
 from .hooks import *  # noqa: F401,F403
-from .pseudo_labels import build_refresh_dataloader, extract_pseudo_labels  # noqa: F401
+from .pseudo_labels import build_refresh_dataloader, extract_pseudo_labels, refresh_pseudo_labels  # noqa: F401

@@ -1,22 +1,22 @@
 """AudioPrototypeHook: give a checkpoint of any method the audio prototypes its posterior maps need.
 
 ``map_mode='posterior'`` compares each frame's response to its own sound with its responses
-to the kinds of sound in the training data, the bank's ``prototypes``. ICL's refreshes
-store them; a checkpoint of a method without refreshes (the correspondence baseline,
-EZ-VSL, LVS) has none and would silently fall back to cosine maps. Before testing (or
-validating) this hook reads the *training* clips with the test pipeline, clusters their
-audio embeddings once (:func:`~icl_av.engine.pseudo_labels.fit_audio_prototypes`) and
-stores the centroids in the model, so every method is scored with the same maps.
-``tools/test.py --maps posterior`` adds it.
+to the kinds of sound in the training data, the localizer's audio prototypes (held by its
+``PosteriorMaps``). ICL's refreshes store them; a checkpoint of a method without refreshes
+(the correspondence baseline, EZ-VSL, LVS) has none and would silently fall back to cosine
+maps. Before testing (or validating) this hook reads the *training* clips with the test
+pipeline and runs the prototypes step of a refresh once
+(:func:`~icl_av.engine.pseudo_labels.refresh_audio_prototypes`), so every method is scored
+with the same maps. ``tools/test.py --maps posterior`` adds it.
 """
 from typing import Dict, Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from icl_av.registry import HOOKS
-from ..pseudo_labels import (build_refresh_dataloader, built_training_dataset, evaluation_pipeline_of,
-                             fit_audio_prototypes, has_audio_prototypes, reads_training_list, runner_loader_configs)
+from ..pseudo_labels import (build_refresh_dataloader_from_cfg, built_training_dataset, has_audio_prototypes,
+                             reads_training_list, refresh_audio_prototypes, runner_loader_configs,
+                             runner_refresh_dataloader_cfg, unwrap_model)
 
 
 @HOOKS.register_module()
@@ -61,25 +61,22 @@ class AudioPrototypeHook(Hook):
         Returns:
             bool: Whether it fitted new prototypes.
         """
-        localizer = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        localizer = unwrap_model(runner.model)
         if not callable(getattr(localizer, 'set_audio_prototypes', None)):
             raise TypeError(f'AudioPrototypeHook: the model {type(localizer).__name__} cannot store audio '
                             'prototypes (it needs set_audio_prototypes, as AVLocalizer has)')
         if has_audio_prototypes(localizer) and not self.refit:
             runner.logger.info('AudioPrototypeHook: the checkpoint holds audio prototypes '
-                               f'({tuple(localizer.pseudo_label_bank.prototypes.shape)}); using them')
+                               f'({tuple(localizer.audio_prototypes.shape)}); using them')
             return False
-        train_cfg, evaluation_cfg = runner_loader_configs(runner)
         # Validating during training: read the training list already built; testing: build it from its config.
         train_dataset = built_training_dataset(runner) if reads_training_list(self.dataloader_cfg) else None
-        if train_cfg is None and train_dataset is None:
+        if runner_loader_configs(runner)[0] is None and train_dataset is None:
             raise ValueError('AudioPrototypeHook: the config has no train_dataloader; the prototypes are fitted on '
                              'the training clips')
-        loader = build_refresh_dataloader(train_cfg, self.dataloader_cfg, evaluation_pipeline_of(evaluation_cfg),
-                                          seed=runner.seed, logger=runner.logger, train_dataset=train_dataset)
-        prototypes = fit_audio_prototypes(runner.model, loader, self.num_prototypes, seed=self.seed)
-        localizer.set_audio_prototypes(prototypes.centroids, prototypes.familiarity_threshold,
-                                       prototypes.location_prior)
+        loader = build_refresh_dataloader_from_cfg(
+            runner_refresh_dataloader_cfg(runner, self.dataloader_cfg, train_dataset), seed=runner.seed)
+        refresh_audio_prototypes(runner.model, loader, self.num_prototypes, seed=self.seed)
         runner.logger.info(f'AudioPrototypeHook: fitted {self.num_prototypes} audio prototypes on '
                            f'{len(loader.dataset)} training clips')
         return True

@@ -22,7 +22,7 @@ flat maps as background) and audio embedding, and returns every rank's samples i
 """
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List
 
 import torch
 from mmengine.dist import all_gather, broadcast, get_rank, get_world_size
@@ -32,10 +32,6 @@ from mmengine.utils import ProgressBar
 from icl_av.datasets.corrupt_samples import has_samples
 from icl_av.structures.map_normalization import FLAT_IS_BACKGROUND, min_max_normalize
 
-#: Fields of a predicted data sample that may serve as its pseudo map.
-MAP_SOURCES = ('pred_map', 'specific_map')
-
-
 @dataclass
 class ExtractedPseudoLabels:
     """What one refresh pass read, every rank's samples in ``sample_idx`` order.
@@ -44,8 +40,6 @@ class ExtractedPseudoLabels:
         sample_idx (LongTensor): ``N`` sorted, unique dataset indices (CPU).
         maps (Tensor): ``N×h×w`` float32 maps in ``[0, 1]``, a flat map all zeros (CPU).
         embeddings (Tensor): ``N×D`` float32 audio embeddings (CPU).
-        match_rank (LongTensor | None): ``N`` ranks of each frame's own clip among the
-            batch's clips (see ``AVLocalizer.audio_specificity``), when asked for.
         device (torch.device): Where the model computed them (clustering there keeps
             its results those of the model's device).
     """
@@ -53,7 +47,6 @@ class ExtractedPseudoLabels:
     sample_idx: torch.Tensor
     maps: torch.Tensor
     embeddings: torch.Tensor
-    match_rank: Optional[torch.Tensor]
     device: torch.device
 
     @property
@@ -62,21 +55,15 @@ class ExtractedPseudoLabels:
         return self.maps.flatten(1).amax(1) > 0
 
 
-def extract_pseudo_labels(model,
-                          dataloader,
-                          map_source: str = 'pred_map',
-                          with_match_rank: bool = False,
-                          show_progress: bool = True) -> ExtractedPseudoLabels:
+def extract_pseudo_labels(model, dataloader, show_progress: bool = True) -> ExtractedPseudoLabels:
     """Run ``model.test_step`` over ``dataloader`` and gather maps and embeddings by ``sample_idx``.
 
     Args:
         model (nn.Module): The localizer, or a DDP-style wrapper of it. Its samples must
-            carry ``metainfo['sample_idx']``, ``map_source`` (``h×w``, one size for all)
+            carry ``metainfo['sample_idx']``, ``pred_map`` (``h×w``, one size for all)
             and ``audio_embedding`` (``D``).
         dataloader (Iterable): This rank's shard of the refresh loader
             (see :func:`build_refresh_dataloader`).
-        map_source (str): ``'pred_map'`` or ``'specific_map'``. Defaults to ``'pred_map'``.
-        with_match_rank (bool): Also read each sample's ``match_rank``. Defaults to False.
         show_progress (bool): A progress bar on rank 0. Defaults to True.
 
     Returns:
@@ -87,8 +74,6 @@ def extract_pseudo_labels(model,
         ValueError: Maps of different sizes, or ranks that disagree on the sizes.
         RuntimeError: This rank's loader produced no samples.
     """
-    if map_source not in MAP_SOURCES:
-        raise ValueError(f'extract_pseudo_labels: map_source must be one of {MAP_SOURCES}, got {map_source!r}')
     localizer = model.module if is_model_wrapper(model) else model
     _broadcast_buffers_from_rank0(localizer)
     was_training = model.training
@@ -97,18 +82,17 @@ def extract_pseudo_labels(model,
     labelling = localizer.labelling() if callable(getattr(localizer, 'labelling', None)) else nullcontext()
     try:
         with torch.no_grad(), torch.random.fork_rng(devices=cuda_devices), labelling:
-            shard = _extract_shard(model, dataloader, map_source, with_match_rank, show_progress)
+            shard = _extract_shard(model, dataloader, show_progress)
     finally:
         model.train(was_training)
     return _gather_in_index_order(*shard)
 
 
-def _extract_shard(model, dataloader, map_source: str, with_match_rank: bool, show_progress: bool):
-    """This rank's samples in loader order: idx, maps, embeddings, match ranks (or None), device."""
+def _extract_shard(model, dataloader, show_progress: bool):
+    """This rank's samples in loader order: idx, maps, embeddings, device."""
     sample_idx: List[int] = []
     maps: List[torch.Tensor] = []
     embeddings: List[torch.Tensor] = []
-    ranks: List[int] = []
     device = torch.device('cpu')
     map_size = None
     progress = ProgressBar(len(dataloader)) if show_progress and get_rank() == 0 else None
@@ -119,14 +103,12 @@ def _extract_shard(model, dataloader, map_source: str, with_match_rank: bool, sh
         samples = model.test_step(data_batch) if has_samples(data_batch) else []
         for sample in samples:
             sample_idx.append(_read_sample_idx(sample))
-            pred_map = _read_field(sample, map_source).detach()
-            if with_match_rank:
-                ranks.append(int(_read_field(sample, 'match_rank')))
+            pred_map = _read_field(sample, 'pred_map').detach()
             if pred_map.dim() == 3 and pred_map.shape[0] == 1:
                 pred_map = pred_map[0]
             map_size = map_size or tuple(pred_map.shape)
             if pred_map.dim() != 2 or tuple(pred_map.shape) != map_size:
-                raise ValueError(f'extract_pseudo_labels: every {map_source} must be h×w of one size (use a test '
+                raise ValueError(f'extract_pseudo_labels: every pred_map must be h×w of one size (use a test '
                                  f'pipeline with a fixed input size); got {tuple(pred_map.shape)} for sample_idx '
                                  f'{sample_idx[-1]}, expected {map_size}')
             batch_maps.append(pred_map)
@@ -141,12 +123,11 @@ def _extract_shard(model, dataloader, map_source: str, with_match_rank: bool, sh
         progress.file.write('\n')
     if not sample_idx:
         raise RuntimeError(f'extract_pseudo_labels: the refresh loader produced no samples on rank {get_rank()}')
-    match_rank = torch.tensor(ranks, dtype=torch.long) if with_match_rank else None
-    return torch.tensor(sample_idx, dtype=torch.long), torch.cat(maps), torch.cat(embeddings), match_rank, device
+    return torch.tensor(sample_idx, dtype=torch.long), torch.cat(maps), torch.cat(embeddings), device
 
 
 def _gather_in_index_order(sample_idx: torch.Tensor, maps: torch.Tensor, embeddings: torch.Tensor,
-                           match_rank: Optional[torch.Tensor], device: torch.device) -> ExtractedPseudoLabels:
+                           device: torch.device) -> ExtractedPseudoLabels:
     """All-gather every rank's shard, sort by ``sample_idx`` and drop the sampler's duplicates."""
     if get_world_size() > 1:
         shape = torch.tensor([sample_idx.numel(), maps.shape[1], maps.shape[2], embeddings.shape[1]])
@@ -159,15 +140,13 @@ def _gather_in_index_order(sample_idx: torch.Tensor, maps: torch.Tensor, embeddi
         sample_idx = _gather_padded(sample_idx, longest, counts)
         maps = _gather_padded(maps, longest, counts)
         embeddings = _gather_padded(embeddings, longest, counts)
-        if match_rank is not None:
-            match_rank = _gather_padded(match_rank, longest, counts)
     order = torch.argsort(sample_idx, stable=True)
     sample_idx = sample_idx[order]
     first = torch.ones_like(sample_idx, dtype=torch.bool)
     first[1:] = sample_idx[1:] != sample_idx[:-1]
     keep = order[first]
     return ExtractedPseudoLabels(sample_idx=sample_idx[first], maps=maps[keep], embeddings=embeddings[keep],
-                                 match_rank=None if match_rank is None else match_rank[keep], device=device)
+                                 device=device)
 
 
 def _gather_padded(tensor: torch.Tensor, longest: int, counts: List[int]) -> torch.Tensor:
@@ -179,7 +158,8 @@ def _gather_padded(tensor: torch.Tensor, longest: int, counts: List[int]) -> tor
 
 
 def _broadcast_buffers_from_rank0(localizer) -> None:
-    """Give every rank rank 0's buffers (BN statistics), the pseudo-label bank excepted."""
+    """Give every rank rank 0's buffers (BN statistics), the pseudo-label bank excepted (the audio
+    prototypes are the same on every rank already)."""
     if get_world_size() < 2:
         return
     for name, buffer in localizer.named_buffers():
@@ -197,7 +177,7 @@ def _read_sample_idx(sample) -> int:
 
 
 def _read_field(sample, name: str) -> torch.Tensor:
-    """A tensor field (``pred_map`` / ``audio_embedding`` / ...) of a returned data sample."""
+    """A tensor field (``pred_map`` / ``audio_embedding``) of a returned data sample."""
     value = getattr(sample, name, None)
     if not isinstance(value, torch.Tensor):
         raise KeyError(f'extract_pseudo_labels: the samples returned by test_step must carry `{name}` '

@@ -1,10 +1,12 @@
 """Audio prototypes for any checkpoint: the kinds of sound in the training clips.
 
 A ``'posterior'`` map compares a frame's response to *its* sound with its responses to
-the kinds of sound in the training data (``AVLocalizer.localization_maps``). ICL's
-refreshes store those kinds (k-means centroids of the training clips' audio embeddings)
-as a side effect; :func:`fit_audio_prototypes` computes them for any model, once, from
-the training clips only, so every method can be scored with the same maps.
+the kinds of sound in the training data (``AVLocalizer.localization_maps``). An ICL
+refresh stores those kinds (k-means centroids of the training clips' audio embeddings,
+:func:`cluster_audio`) with its pseudo-labels; :func:`fit_audio_prototypes` computes them
+for any model, once, from the training clips only, so every method can be scored with the
+same maps. Either way they are stored with the localizer's ``set_audio_prototypes``
+(``icl_av.engine.pseudo_labels.refresh``).
 
 With the centroids come what tells a sound the model knows from one it does not
 (:func:`describe_prototypes`): how close the training clips' own embeddings lie to their
@@ -13,7 +15,7 @@ the training clips' maps put their sounds (the location prior), the fall-back ma
 unfamiliar sound.
 """
 from dataclasses import dataclass
-from typing import Optional
+from typing import Tuple
 
 import torch
 
@@ -52,6 +54,23 @@ def describe_prototypes(extracted: ExtractedPseudoLabels, centroids: torch.Tenso
                            location_prior=extracted.maps.float().mean(dim=0).cpu())
 
 
+def cluster_audio(extracted: ExtractedPseudoLabels,
+                  num_clusters: int,
+                  num_iters: int = 100,
+                  seed: int = 0,
+                  metric: str = 'cosine',
+                  quantile: float = FAMILIARITY_QUANTILE) -> Tuple[torch.Tensor, AudioPrototypes]:
+    """Seeded k-means of the extracted audio embeddings (on rank 0, broadcast), on the model's device.
+
+    Returns:
+        tuple[LongTensor, AudioPrototypes]: ``N`` cluster ids (in ``sample_idx`` order) and the
+        centroids described by :func:`describe_prototypes`, identical on every rank.
+    """
+    clusters, centroids = kmeans_on_rank0(extracted.embeddings.to(extracted.device), num_clusters,
+                                          num_iters=num_iters, seed=seed, metric=metric)
+    return clusters, describe_prototypes(extracted, centroids, quantile)
+
+
 def fit_audio_prototypes(model,
                          dataloader,
                          num_prototypes: int,
@@ -87,13 +106,11 @@ def fit_audio_prototypes(model,
     if num_prototypes > extracted.sample_idx.numel():
         raise ValueError(f'fit_audio_prototypes: num_prototypes={num_prototypes} exceeds the number of training '
                          f'clips read ({extracted.sample_idx.numel()})')
-    _, centroids = kmeans_on_rank0(extracted.embeddings.to(extracted.device), num_prototypes, num_iters=num_iters,
-                                   seed=seed, metric=metric)
-    return describe_prototypes(extracted, centroids, quantile)
+    return cluster_audio(extracted, num_prototypes, num_iters=num_iters, seed=seed, metric=metric,
+                         quantile=quantile)[1]
 
 
 def has_audio_prototypes(localizer) -> bool:
-    """Whether ``localizer``'s pseudo-label bank holds audio prototypes."""
-    bank = getattr(localizer, 'pseudo_label_bank', None)
-    prototypes: Optional[torch.Tensor] = getattr(bank, 'prototypes', None)
+    """Whether ``localizer`` holds audio prototypes (its ``audio_prototypes`` is a non-empty tensor)."""
+    prototypes = getattr(localizer, 'audio_prototypes', None)
     return isinstance(prototypes, torch.Tensor) and prototypes.numel() > 0

@@ -12,8 +12,9 @@ the same entries in the same order, never a second build from disk, where a file
 appeared or vanished in between would shift every later ``sample_idx`` onto another clip.
 Without a built training dataset (a tool, testing) the loader is merged from the configs.
 
-The merging works on plain config dicts, so the hook, the benchmark tool and the tests
-build the same loader the same way.
+The merging works on plain config dicts, so the hooks, the benchmark tool and the tests
+build the same loader the same way (:func:`runner_refresh_dataloader_cfg` reads a Runner's
+configs, :func:`build_refresh_dataloader_from_cfg` builds the merged config).
 """
 import copy
 from typing import Any, Iterable, List, Mapping, Optional
@@ -235,6 +236,37 @@ def runner_loader_configs(runner):
     return (train_cfg if isinstance(train_cfg, Mapping) else None), evaluation_cfg
 
 
+def runner_refresh_dataloader_cfg(runner, overrides: Optional[Mapping] = None,
+                                  train_dataset: Optional[Dataset] = None) -> dict:
+    """The refresh loader's merged config for a Runner (:func:`refresh_dataloader_cfg` of its configs).
+
+    Args:
+        runner (Runner): Gives the training loader config and the test pipeline
+            (:func:`runner_loader_configs`) and the logger.
+        overrides (dict, optional): Loader keys to set (a hook's ``dataloader``).
+        train_dataset (Dataset, optional): The built training dataset, whose list the loader
+            then reads (see :class:`TrainingListView`).
+    """
+    train_cfg, evaluation_cfg = runner_loader_configs(runner)
+    return refresh_dataloader_cfg(train_cfg, overrides, evaluation_pipeline_of(evaluation_cfg),
+                                  logger=runner.logger, train_dataset=train_dataset)
+
+
+def build_refresh_dataloader_from_cfg(loader_cfg: Mapping, seed: Optional[int] = None) -> DataLoader:
+    """Build a merged refresh loader config (:func:`refresh_dataloader_cfg`).
+
+    Built with ``Runner.build_dataloader`` under the current default scope; whatever collate
+    the config names, a training file that fails to decode is left out of its batch
+    (``CorruptDroppingCollate``; the extraction skips batches left empty), as in training.
+    """
+    from mmengine.runner import Runner  # local: the runner module is heavy and only needed to build
+
+    loader = Runner.build_dataloader(dict(loader_cfg), seed=seed)
+    if loader.collate_fn is not None:
+        loader.collate_fn = CorruptDroppingCollate(loader.collate_fn)
+    return loader
+
+
 def build_refresh_dataloader(train_dataloader: Optional[Mapping],
                              overrides: Optional[Mapping] = None,
                              test_pipeline: Optional[Iterable] = None,
@@ -256,12 +288,5 @@ def build_refresh_dataloader(train_dataloader: Optional[Mapping],
         DataLoader: Built with ``Runner.build_dataloader`` under the current default scope; its
         collate drops samples whose files failed to decode (``CorruptDroppingCollate``).
     """
-    from mmengine.runner import Runner  # local: the runner module is heavy and only needed to build
-
     loader_cfg = refresh_dataloader_cfg(train_dataloader, overrides, test_pipeline, logger, train_dataset)
-    loader = Runner.build_dataloader(loader_cfg, seed=seed)
-    # Whatever collate the training loader names, a training file that fails to decode is left
-    # out of its batch (the extraction skips batches left empty), as in training.
-    if loader.collate_fn is not None:
-        loader.collate_fn = CorruptDroppingCollate(loader.collate_fn)
-    return loader
+    return build_refresh_dataloader_from_cfg(loader_cfg, seed=seed)

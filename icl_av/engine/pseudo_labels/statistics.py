@@ -34,3 +34,20 @@ def refresh_statistics(maps: torch.Tensor, clusters: torch.Tensor, keep: torch.T
     stats['fg_threshold'] = float(fg_threshold)
     stats['kept'] = float(keep.float().mean())
     return stats
+
+
+def format_refresh_line(statistics: Dict[str, float], where: str, num_clusters: int) -> str:
+    """The one log line of a refresh (``where``: e.g. ``'before training'``) from its statistics.
+
+    Reads the keys of :func:`refresh_statistics`, ``seconds`` and, when present,
+    ``time_ratio_to_epoch`` (the refresh's time over the last training epoch's).
+    """
+    ratio = (f' ({statistics["time_ratio_to_epoch"]:.2f}x the last training epoch)'
+             if 'time_ratio_to_epoch' in statistics else '')
+    change = f'{statistics["map_change"]:.4f}' if 'map_change' in statistics else 'n/a (first refresh)'
+    return (f'PseudoLabelHook: refresh {where}: {int(statistics["num_samples"])} samples in '
+            f'{statistics["seconds"]:.1f} s{ratio}; {num_clusters} clusters, size min '
+            f'{int(statistics["cluster_size_min"])} / max {int(statistics["cluster_size_max"])}, '
+            f'{int(statistics["clusters_empty"])} empty; mean foreground area {statistics["fg_area"]:.3f} '
+            f'(map >= {statistics["fg_threshold"]:g}); mean |map change| since last refresh {change}; '
+            f'{statistics["kept"]:.1%} of the pseudo-labels kept')

@@ -1,4 +1,6 @@
-"""Localizers: the BaseModel that wires backbones, head, loss and the pseudo-label bank."""
+"""Localizers: the BaseModel that wires backbones, head, loss, the pseudo-label bank and the
+audio prototypes of its posterior maps."""
 from .av_localizer import AVLocalizer
+from .posterior_maps import PosteriorMaps
 
-__all__ = ['AVLocalizer']
+__all__ = ['AVLocalizer', 'PosteriorMaps']

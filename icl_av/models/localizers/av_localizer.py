@@ -1,15 +1,16 @@
 """AVLocalizer: visual backbone + audio backbone -> head -> similarity maps -> loss or prediction.
 
-The localizer also owns the :class:`~icl_av.models.utils.PseudoLabelBank`; the
-``PseudoLabelHook`` writes into it through :meth:`AVLocalizer.update_pseudo_labels`
-and :meth:`AVLocalizer.loss` reads it by the data samples' ``sample_idx``.
+The localizer also owns the :class:`~icl_av.models.utils.PseudoLabelBank`; a pseudo-label
+refresh (``icl_av.engine.pseudo_labels.refresh_pseudo_labels``) writes into it through
+:meth:`AVLocalizer.update_pseudo_labels` and :meth:`AVLocalizer.loss` reads it by the data
+samples' ``sample_idx``. The audio prototypes its ``'posterior'`` maps compare each sound
+with live in its :class:`PosteriorMaps` (``set_audio_prototypes``).
 """
 from contextlib import contextmanager
 from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
 
@@ -19,9 +20,8 @@ from icl_av.utils.dist_env import all_gather_rows
 from icl_av.utils.machine import choose_amp_dtype
 from ..backbones.backbone_adapter import adapt_audio_backbone, adapt_visual_backbone
 from ..utils.pseudo_label_bank import PseudoLabelBank
-# crop_maps lived here; kept importable from this module.
-from .map_ops import (align_to_views, crop_maps, familiarity, posterior_maps,  # noqa: F401
-                      specificity_against_batch)
+from .map_ops import align_to_views
+from .posterior_maps import PosteriorMaps
 
 ForwardResults = Union[Dict[str, torch.Tensor], List[AVDataSample]]
 
@@ -80,28 +80,23 @@ class AVLocalizer(BaseModel):
             elsewhere (on CPUs with only AVX512-BF16 or AVX2, bf16 is slower than
             fp32). The choice is logged once per device type. ``None`` (default)
             runs everything in fp32.
-        audio_centering (float, optional): Momentum of a running mean of the training
-            clips' audio embeddings (e.g. ``0.99``); when set, localization maps are
-            ``visual · (audio - running mean)``: the response to *this* sound minus the
-            response to an average sound, so that what answers every sound (salient but
-            silent objects) does not light up. The mean is a buffer, saved in checkpoints.
-            ``None`` (default) uses the plain cosine map.
         map_mode (str): How a frame's map for a sound is computed. ``'cosine'``
             (default): the cosine similarity of each location with the sound.
             ``'posterior'``: at each location, the softmax (temperature
             ``posterior_tau``) of its similarity to this sound against its similarities
-            to the kinds of sound in the training data (the audio cluster centroids the
-            last pseudo-label refresh stored in the bank), i.e. how much more this
-            location answers *this* sound than any other kind. A silent object answers
-            its own kind of sound more than this one and drops out. Falls back to
-            ``'cosine'`` until a refresh has stored centroids.
+            to the kinds of sound in the training data (the audio prototypes: the audio
+            cluster centroids the last pseudo-label refresh stored with
+            :meth:`set_audio_prototypes`), i.e. how much more this location answers
+            *this* sound than any other kind. A silent object answers its own kind of
+            sound more than this one and drops out. Falls back to ``'cosine'`` until
+            prototypes are stored.
         posterior_tau (float): Temperature of the ``'posterior'`` maps. Defaults to 0.03.
         unfamiliar_fallback (bool): With ``'posterior'`` maps, a sound less familiar than the
-            bank's threshold (its cosine with the nearest prototype below what 95 % of the
+            prototypes' threshold (its cosine with the nearest prototype below what 95 % of the
             training clips reach) gets the location prior (the mean of the training clips'
             maps) instead of a posterior that would follow the objects of its nearest known
-            kind (see :meth:`fall_back_for_unfamiliar_sounds`). Test-time maps only; the
-            refresh labels with the posterior. Defaults to False.
+            kind (see :meth:`PosteriorMaps.fall_back_for_unfamiliar_sounds`). Test-time
+            maps only; the refresh labels with the posterior. Defaults to False.
         channels_last (bool): Store the towers' weights in
             ``torch.channels_last`` and feed them channels-last inputs (the image
             and the spectrogram), which oneDNN (CPU) and cuDNN run faster.
@@ -120,7 +115,6 @@ class AVLocalizer(BaseModel):
                  init_cfg: Optional[dict] = None,
                  amp_dtype: Optional[str] = None,
                  channels_last: bool = False,
-                 audio_centering: Optional[float] = None,
                  map_mode: str = 'cosine',
                  posterior_tau: float = 0.03,
                  unfamiliar_fallback: bool = False):
@@ -144,19 +138,14 @@ class AVLocalizer(BaseModel):
         self.amp_dtype = amp_dtype
         self._auto_amp: Dict[str, Optional[str]] = {}  # device type -> the dtype 'auto' chose there
         self.channels_last = channels_last
-        if audio_centering is not None and not 0 <= audio_centering < 1:
-            raise ValueError(f'AVLocalizer: audio_centering must be None or a momentum in [0, 1), '
-                             f'got {audio_centering!r}')
-        self.audio_centering = audio_centering
         if map_mode not in self.MAP_MODES:
             raise ValueError(f'AVLocalizer: map_mode must be one of {self.MAP_MODES}, got {map_mode!r}')
         if posterior_tau <= 0:
             raise ValueError(f'AVLocalizer: posterior_tau must be > 0, got {posterior_tau}')
-        self.map_mode, self.posterior_tau = map_mode, posterior_tau
+        self.map_mode = map_mode
+        self.posterior_maps = PosteriorMaps(tau=posterior_tau)
         self._labelling = False
         self.unfamiliar_fallback = bool(unfamiliar_fallback)
-        if audio_centering is not None:
-            self.register_buffer('audio_mean', torch.zeros(self.head.embed_dims))
         if channels_last:
             self.visual_backbone.to(memory_format=torch.channels_last)
             self.audio_backbone.to(memory_format=torch.channels_last)
@@ -224,8 +213,6 @@ class AVLocalizer(BaseModel):
         if getattr(self.criterion, 'gather_across_ranks', False):
             audio = all_gather_rows(audio)  # unchanged without a process group of several ranks
         sim = self.head.similarity(feats['visual'], audio)
-        if self.audio_centering is not None:
-            self.audio_mean.lerp_(feats['audio'].detach().mean(dim=0), 1.0 - self.audio_centering)
         pseudo_labels = self.read_pseudo_labels(data_samples, sim.shape[-2:])
         extra = {}
         if getattr(self.criterion, 'needs_visual_feats', False):
@@ -261,39 +248,13 @@ class AVLocalizer(BaseModel):
 
     # ------------------------------------------------------------------ predict
     def localization_maps(self, feats: Dict[str, torch.Tensor]) -> torch.Tensor:
-        """Each frame's map with its own audio, ``B×h×w`` (raw cosine, or centred; see
-        ``audio_centering``). Subclasses may add priors."""
-        audio = feats['audio']
-        if self.audio_centering is not None:
-            audio = audio - self.audio_mean
-        maps = self.head.paired_similarity(feats['visual'], audio)
-        prototypes = self.pseudo_label_bank.prototypes
-        if self.map_mode == 'posterior' and prototypes.numel():
-            maps = posterior_maps(maps, feats['visual'], prototypes, self.posterior_tau)
-            if self.unfamiliar_fallback and not self._labelling:
-                maps = self.fall_back_for_unfamiliar_sounds(maps, feats['audio'])
+        """Each frame's map with its own audio, ``B×h×w``: the cosine map, or its posterior against the
+        audio prototypes (``map_mode='posterior'``, once prototypes are stored). Subclasses may add priors."""
+        maps = self.head.paired_similarity(feats['visual'], feats['audio'])
+        if self.map_mode == 'posterior':
+            maps = self.posterior_maps(maps, feats['visual'], feats['audio'],
+                                       fall_back=self.unfamiliar_fallback and not self._labelling)
         return maps
-
-    def fall_back_for_unfamiliar_sounds(self, maps: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
-        """Replace the maps of sounds unlike every kind of training sound by the location prior.
-
-        A posterior map asks which location answers this sound more than the known kinds.
-        For a sound of no known kind the audio tower still lands it near one, and the map
-        then follows the objects of that kind, silent ones included. Below the bank's
-        familiarity threshold (a low quantile of the training clips' own familiarity) the
-        map says only what is known: where sounds were in the training clips. Without a
-        threshold or prior in the bank the maps are returned unchanged.
-        """
-        bank = self.pseudo_label_bank
-        threshold, prior = bank.familiarity_threshold, bank.location_prior
-        if not bool(torch.isfinite(threshold)) or not prior.numel():
-            return maps
-        unfamiliar = familiarity(audio, bank.prototypes) < threshold
-        if not bool(unfamiliar.any()):
-            return maps
-        prior = F.interpolate(prior[None, None].to(maps.dtype), size=maps.shape[-2:], mode='bilinear',
-                              align_corners=False)[0]
-        return torch.where(unfamiliar[:, None, None], prior.expand_as(maps), maps)
 
     @contextmanager
     def labelling(self):
@@ -307,61 +268,37 @@ class AVLocalizer(BaseModel):
 
     @property
     def maps_use_prototypes(self) -> bool:
-        """Whether :meth:`localization_maps` depend on the bank's audio prototypes."""
+        """Whether :meth:`localization_maps` depend on the audio prototypes."""
         return self.map_mode == 'posterior'
+
+    @property
+    def audio_prototypes(self) -> torch.Tensor:
+        """The stored ``K×D`` audio prototypes (empty before any are set)."""
+        return self.posterior_maps.prototypes
 
     def set_audio_prototypes(self, prototypes: torch.Tensor, familiarity_threshold: Optional[float] = None,
                              location_prior: Optional[torch.Tensor] = None) -> None:
-        """Store the ``K×D`` audio cluster centroids of a refresh in the bank, with the familiarity
-        threshold and location prior of the clips they came from (see ``unfamiliar_fallback``)."""
-        self.pseudo_label_bank.set_prototypes(prototypes, familiarity_threshold, location_prior)
+        """Store the ``K×D`` audio cluster centroids of a refresh, with the familiarity threshold and
+        location prior of the clips they came from (see ``unfamiliar_fallback``), in :attr:`posterior_maps`."""
+        self.posterior_maps.set_prototypes(prototypes, familiarity_threshold, location_prior)
 
     def predict(self, inputs: Dict[str, torch.Tensor],
                 data_samples: Optional[List[AVDataSample]] = None) -> List[AVDataSample]:
         """Write each sample's prediction and what the pseudo-label refresh reads.
 
-        Fields: ``pred_map`` (h×w, not upsampled), ``confidence`` (its max),
-        ``audio_embedding`` (D), and, from the batch's other clips (see
-        :meth:`audio_specificity`), ``specific_map`` (h×w) and ``match_rank`` (int).
+        Fields: ``pred_map`` (h×w, not upsampled), ``confidence`` (its max) and
+        ``audio_embedding`` (D).
         """
         feats = self.extract_feat(inputs)
         maps = self.localization_maps(feats).detach()
         audio = feats['audio'].detach()
-        specific, ranks = self.audio_specificity(feats)
         if data_samples is None:
             data_samples = [AVDataSample() for _ in range(maps.shape[0])]
-        for sample, pred_map, embedding, specific_map, rank in zip(data_samples, maps, audio, specific, ranks):
+        for sample, pred_map, embedding in zip(data_samples, maps, audio):
             sample.pred_map = pred_map
             sample.confidence = pred_map.amax()
             sample.audio_embedding = embedding
-            sample.specific_map = specific_map
-            sample.match_rank = rank
         return data_samples
-
-    @torch.no_grad()
-    def audio_specificity(self, feats: Dict[str, torch.Tensor]):
-        """How much of each frame's map is due to *its own* sound, judged against the batch's other clips.
-
-        A map of frame i with its own audio mixes where this sound is with where any sound
-        would be (salient objects, silent distractors included). Two label-free measures
-        tell them apart, using the other clips of the batch as "some other sound":
-
-        * ``specific_map``: frame i's map with its own audio minus the mean of its maps with
-          the other clips' audio, so locations that answer every sound cancel out;
-        * ``match_rank``: how many other clips frame i prefers to its own (its maps
-          max-pooled); 0 means the model pairs the frame with its own sound.
-
-        With a batch of one there is nothing to compare with: the map itself and rank 0.
-
-        Returns:
-            tuple[Tensor, Tensor]: ``B×h×w`` maps and ``B`` long ranks.
-        """
-        visual, audio = feats['visual'], feats['audio']
-        batch = visual.shape[0]
-        own = self.head.paired_similarity(visual, audio)
-        if batch < 2:
-            return own, torch.zeros(batch, dtype=torch.long, device=own.device)
-        return specificity_against_batch(own, self.head.similarity(visual, audio))  # sim: frame i, audio j
 
     def _forward(self, inputs: Dict[str, torch.Tensor],
                  data_samples: Optional[List[AVDataSample]] = None) -> Dict[str, torch.Tensor]:
@@ -373,14 +310,19 @@ class AVLocalizer(BaseModel):
     # ------------------------------------------------------------ pseudo-labels
     @torch.no_grad()
     def update_pseudo_labels(self, sample_idx: torch.Tensor, maps: torch.Tensor, clusters: torch.Tensor,
-                             valid: Optional[torch.Tensor] = None) -> Optional[float]:
+                             valid: Optional[torch.Tensor] = None,
+                             sample_list: Optional[str] = None) -> Optional[float]:
         """Store a round of pseudo-labels (maps ``N×h×w`` in [0, 1], clusters ``N``) for ``sample_idx``.
 
         ``valid`` (``N`` bool, optional) marks the samples whose labels may be trained on;
-        the others fall back to the loss's correspondence objective.
+        the others fall back to the loss's correspondence objective. ``sample_list`` (64 hex
+        digits, optional) names the sample list ``sample_idx`` indexes; the bank records it
+        with the round (``None``: unknown).
 
         Returns:
             float | None: How much the maps changed since the previous round
             (see :meth:`PseudoLabelBank.update`).
         """
-        return self.pseudo_label_bank.update(sample_idx, maps, clusters, valid=valid)
+        change = self.pseudo_label_bank.update(sample_idx, maps, clusters, valid=valid)
+        self.pseudo_label_bank.record_sample_list(sample_list)
+        return change

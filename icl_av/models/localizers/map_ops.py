@@ -3,14 +3,13 @@
 * :func:`crop_maps` / :func:`align_to_views` -- whole-frame pseudo-label maps brought to
   the augmented view the model sees (crop window, resampling, horizontal flip);
 * :func:`posterior_maps` -- "this sound against the other kinds of sound" maps;
-* :func:`familiarity` -- how close a sound lies to the nearest of those kinds;
-* :func:`specificity_against_batch` -- how much of a map is due to its own sound, judged
-  against the other clips of the batch.
+* :func:`familiarity` -- how close a sound lies to the nearest of those kinds.
 
-:class:`~icl_av.models.localizers.AVLocalizer` calls them; keeping them here lets each be
+:class:`~icl_av.models.localizers.AVLocalizer` and its
+:class:`~icl_av.models.localizers.PosteriorMaps` call them; keeping them here lets each be
 read and tested without building a model.
 """
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -89,22 +88,3 @@ def familiarity(embeddings: torch.Tensor, prototypes: torch.Tensor) -> torch.Ten
     embeddings = F.normalize(embeddings, dim=1)
     return (embeddings @ F.normalize(prototypes.to(embeddings.dtype), dim=1).t()).amax(dim=1)
 
-
-def specificity_against_batch(own_maps: torch.Tensor, sim: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """How much of each frame's map is due to *its own* sound, using the batch's other clips.
-
-    Args:
-        own_maps (Tensor): ``B×h×w`` map of frame i with its own audio.
-        sim (Tensor): ``B×B×h×w`` all-pairs maps (frame i, audio j); ``B >= 2``.
-
-    Returns:
-        tuple[Tensor, Tensor]: ``specific_map`` ``B×h×w`` (own map minus the mean of the
-        maps with the other clips, so what answers every sound cancels out) and
-        ``match_rank`` ``B`` (how many other clips frame i prefers to its own, maps
-        max-pooled; 0 means the frame is paired with its own sound).
-    """
-    batch = own_maps.shape[0]
-    others = (sim.sum(dim=1) - own_maps) / (batch - 1)
-    scores = sim.flatten(2).amax(dim=2)
-    ranks = (scores > torch.diagonal(scores)[:, None]).sum(dim=1)
-    return own_maps - others, ranks

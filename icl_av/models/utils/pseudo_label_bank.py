@@ -3,7 +3,7 @@
 It is a module of the localizer holding registered buffers, so the labels are saved in
 every checkpoint (a resumed run continues the same round), move with ``model.to``, and
 are identical on every rank as long as every rank writes the same values (the
-``PseudoLabelHook`` gathers before writing).
+refresh, ``icl_av.engine.pseudo_labels.refresh_pseudo_labels``, gathers before writing).
 
 Maps are stored at feature resolution as ``uint8`` (value × 255): 144k frames of
 14×14 take about 28 MB. The bank alone owns that format: writers hand it float maps in
@@ -18,7 +18,7 @@ import torch.nn as nn
 
 from icl_av.registry import MODELS
 
-_BUFFERS = ('maps', 'clusters', 'valid', 'prototypes', 'location_prior')
+_BUFFERS = ('maps', 'clusters', 'valid')
 
 
 @MODELS.register_module()
@@ -26,12 +26,7 @@ class PseudoLabelBank(nn.Module):
     """Per-sample pseudo-labels indexed by the dataset's ``sample_idx``.
 
     Buffers: ``maps`` uint8 ``N×h×w``, ``clusters`` int64 ``N``, ``valid`` bool ``N``
-    (False for samples never written), ``round`` int64 scalar (number of updates),
-    ``prototypes`` float ``K×D``, the audio cluster centroids of the last refresh (empty
-    until a refresh writes them; the localizer's ``'posterior'`` maps compare each sound
-    with them), ``familiarity_threshold`` (how close a sound must lie to its nearest
-    centroid to be a known kind; -inf until set, so no sound is below it) and
-    ``location_prior`` (``h×w``, where the training clips' sounds were; empty until set).
+    (False for samples never written), ``round`` int64 scalar (number of updates).
     ``sample_list_digest`` (uint8 ``32``) records which sample list the rows index
     (:meth:`record_sample_list`; zeros when unknown), so labels written for one dataset
     are never read by position on another (see ``PseudoLabelHook``).
@@ -54,11 +49,6 @@ class PseudoLabelBank(nn.Module):
         self.register_buffer('clusters', torch.full((rows,), -1, dtype=torch.long))
         self.register_buffer('valid', torch.zeros(rows, dtype=torch.bool))
         self.register_buffer('round', torch.zeros((), dtype=torch.long))
-        # K×D audio cluster centroids of the last refresh ("the kinds of sound in the data"), the
-        # familiarity a sound needs to count as one of them (-inf: unset) and the location prior.
-        self.register_buffer('prototypes', torch.zeros(0, 0))
-        self.register_buffer('familiarity_threshold', torch.tensor(float('-inf')))
-        self.register_buffer('location_prior', torch.zeros(0, 0))
         # SHA-256 of the sample list the per-sample rows index (all zeros: not recorded); fixed size,
         # so a DDP wrapper's buffer list stays valid when it is written.
         self.register_buffer('sample_list_digest', torch.zeros(32, dtype=torch.uint8))
@@ -157,30 +147,6 @@ class PseudoLabelBank(nn.Module):
         change = (self.dequantize(stored[keep]) - self.dequantize(previous['maps'][keep])).abs()
         return float(change.flatten(1).mean(1).mean())
 
-    @torch.no_grad()
-    def set_prototypes(self, prototypes: torch.Tensor, familiarity_threshold: Optional[float] = None,
-                       location_prior: Optional[torch.Tensor] = None) -> None:
-        """Store the ``K×D`` audio cluster centroids of this round (replacing the previous ones).
-
-        Args:
-            prototypes (Tensor): ``K×D`` centroids.
-            familiarity_threshold (float, optional): Cosine similarity with the nearest centroid
-                below which a sound is unfamiliar; ``None`` leaves it unset.
-            location_prior (Tensor, optional): ``h×w`` map of where the training clips' sounds were.
-        """
-        if prototypes.dim() != 2 or not torch.isfinite(prototypes).all():
-            raise ValueError(f'PseudoLabelBank.set_prototypes: expected finite K×D centroids, got '
-                             f'{tuple(prototypes.shape)}')
-        if location_prior is not None and (location_prior.dim() != 2 or not torch.isfinite(location_prior).all()):
-            raise ValueError(f'PseudoLabelBank.set_prototypes: expected a finite h×w location prior, got '
-                             f'{tuple(location_prior.shape)}')
-        device = self.maps.device
-        self.prototypes = prototypes.detach().to(device=device, dtype=torch.float32).clone()
-        self.familiarity_threshold = torch.tensor(float('-inf') if familiarity_threshold is None
-                                                  else float(familiarity_threshold), device=device)
-        self.location_prior = (torch.zeros(0, 0, device=device) if location_prior is None else
-                               location_prior.detach().to(device=device, dtype=torch.float32).clone())
-
     def gather(self, sample_idx: Union[torch.Tensor, Sequence[int]]) -> Optional[Dict[str, torch.Tensor]]:
         """Read the labels of a batch (one indexing op per buffer).
 
@@ -231,8 +197,7 @@ class PseudoLabelBank(nn.Module):
         """Forget the per-sample labels (maps, clusters, valid, round, list digest), in place.
 
         The bank is then as before its first update (``ready`` is False, :meth:`gather`
-        returns ``None``); the buffers keep their shapes. The prototypes stay: they
-        describe kinds of sound, not samples, and are indexed by nothing.
+        returns ``None``); the buffers keep their shapes.
         """
         self.maps.zero_()
         self.clusters.fill_(-1)
@@ -248,11 +213,8 @@ class PseudoLabelBank(nn.Module):
         buffers would be rejected as a size mismatch.
         """
         if prefix + 'maps' in state_dict:
-            # Checkpoints that lack some of the prototype buffers: those are unset.
-            state_dict.setdefault(prefix + 'prototypes', torch.zeros(0, 0))
-            state_dict.setdefault(prefix + 'familiarity_threshold', torch.tensor(float('-inf')))
-            state_dict.setdefault(prefix + 'location_prior', torch.zeros(0, 0))
-            state_dict.setdefault(prefix + 'sample_list_digest', torch.zeros(32, dtype=torch.uint8))  # unrecorded
+            # A state dict that does not say which list the rows index loads as unrecorded.
+            state_dict.setdefault(prefix + 'sample_list_digest', torch.zeros(32, dtype=torch.uint8))
         for name in _BUFFERS:
             stored = state_dict.get(prefix + name)
             current = getattr(self, name)

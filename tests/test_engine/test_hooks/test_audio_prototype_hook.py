@@ -27,11 +27,11 @@ def _pred_maps(runner):
 @pytest.mark.slow
 def test_prototypes_are_fitted_and_change_the_maps(tmp_path):
     runner = _runner(tmp_path, 'posterior', [dict(type='AudioPrototypeHook', num_prototypes=2)])
-    bank = runner.model.pseudo_label_bank
-    assert bank.prototypes.numel() == 0
+    assert runner.model.audio_prototypes.numel() == 0
     cosine = _pred_maps(runner)  # no prototypes yet: posterior mode falls back to the cosine maps
     runner.test()
-    assert bank.prototypes.shape == (2, runner.model.head.embed_dims)
+    assert runner.model.audio_prototypes.shape == (2, runner.model.head.embed_dims)
+    assert not runner.model.pseudo_label_bank.ready  # fitting prototypes writes no pseudo-labels
     posterior = _pred_maps(runner)
     assert not torch.allclose(cosine, posterior)
     assert float(posterior.min()) >= 0 and float(posterior.max()) <= 1
@@ -43,9 +43,9 @@ def test_existing_prototypes_are_kept_unless_refit(tmp_path):
     stored = torch.randn(3, runner.model.head.embed_dims)
     runner.model.set_audio_prototypes(stored)
     assert AudioPrototypeHook(num_prototypes=2).fit(runner) is False
-    assert torch.equal(runner.model.pseudo_label_bank.prototypes, stored)
+    assert torch.equal(runner.model.audio_prototypes, stored)
     assert AudioPrototypeHook(num_prototypes=2, refit=True).fit(runner) is True
-    assert runner.model.pseudo_label_bank.prototypes.shape == (2, runner.model.head.embed_dims)
+    assert runner.model.audio_prototypes.shape == (2, runner.model.head.embed_dims)
 
 
 @pytest.mark.parametrize('k', [0, -2, True])

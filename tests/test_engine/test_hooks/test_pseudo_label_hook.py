@@ -17,7 +17,6 @@ from mmengine.dataset import BaseDataset
 from mmengine.runner import Runner
 
 from icl_av.engine.hooks import PseudoLabelHook
-from icl_av.engine.hooks.pseudo_label_hook import normalize_maps
 from icl_av.models.utils import kmeans
 from icl_av.registry import DATASETS, MODELS
 
@@ -159,14 +158,6 @@ def hook_cfg(**overrides):
 
 
 # ---------------------------------------------------------------- pure helpers
-def test_normalize_maps_per_sample_and_flat_maps_become_background():
-    maps = torch.stack([torch.arange(4.).view(2, 2) * 3 - 5, torch.full((2, 2), 0.7), -torch.eye(2)])
-    normalised = normalize_maps(maps)
-    torch.testing.assert_close(normalised[0], torch.tensor([[0., 1 / 3], [2 / 3, 1.]]))
-    assert normalised[1].eq(0).all()
-    torch.testing.assert_close(normalised[2], 1 - torch.eye(2))
-
-
 def test_refresh_epochs_follow_iteration_lengths_or_interval():
     by_lengths = PseudoLabelHook(num_clusters=2, iteration_epochs=[4, 3, 3])
     assert by_lengths.refresh_epochs(10) == [4, 7]
@@ -192,11 +183,6 @@ def test_invalid_configs_name_the_key(kwargs, message):
     arguments.update(kwargs)
     with pytest.raises(ValueError, match=message):
         PseudoLabelHook(**arguments)
-
-
-def test_map_dtype_is_deprecated_and_ignored():
-    with pytest.warns(DeprecationWarning, match='map_dtype'):
-        PseudoLabelHook(num_clusters=2, interval=1, map_dtype='float16')
 
 
 # ---------------------------------------------------------------- refresh on the real model

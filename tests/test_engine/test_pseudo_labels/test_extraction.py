@@ -38,8 +38,17 @@ class StubLocalizer(nn.Module):
             sample = AVDataSample(metainfo={} if self.drop_sample_idx else dict(sample_idx=index))
             sample.pred_map = torch.full((2, 3), 0.3) if index in self.flat else raw_map(index)
             sample.audio_embedding = embedding(index)
-            sample.match_rank = torch.tensor(index % 3)
             samples.append(sample)
+        return samples
+
+
+class WithoutEmbedding(StubLocalizer):
+    """Samples without the ``audio_embedding`` the contract asks for."""
+
+    def test_step(self, batch):
+        samples = super().test_step(batch)
+        for sample in samples:
+            del sample.audio_embedding
         return samples
 
 
@@ -54,13 +63,12 @@ def expected_maps(indices, flat=()):
 def test_one_rank_returns_sorted_unique_samples_with_normalised_maps():
     model = StubLocalizer(flat=[2]).train()
     rng_before = torch.get_rng_state()
-    result = extract_pseudo_labels(model, [[4, 0], [2, 3], [1, 0]], with_match_rank=True, show_progress=False)
+    result = extract_pseudo_labels(model, [[4, 0], [2, 3], [1, 0]], show_progress=False)
     assert torch.equal(torch.get_rng_state(), rng_before)
     assert model.modes == [False, False, False] and model.training  # eval for the pass, then back
     assert result.sample_idx.tolist() == [0, 1, 2, 3, 4]
     torch.testing.assert_close(result.maps, expected_maps(range(5), flat=[2]))
     torch.testing.assert_close(result.embeddings, torch.stack([embedding(i) for i in range(5)]))
-    assert result.match_rank.tolist() == [i % 3 for i in range(5)]
     assert result.informative.tolist() == [True, True, False, True, True]
     assert result.device == torch.device('cpu')
 
@@ -88,16 +96,13 @@ def test_two_ranks_are_gathered_padded_then_sorted_and_deduplicated(monkeypatch)
     assert result.sample_idx.tolist() == [0, 1, 2, 3, 4, 5]
     torch.testing.assert_close(result.maps, expected_maps(range(6)))
     torch.testing.assert_close(result.embeddings, torch.stack([embedding(i) for i in range(6)]))
-    assert result.match_rank is None
 
 
 def test_contract_breaches_are_clear_errors():
     with pytest.raises(KeyError, match='sample_idx'):
         extract_pseudo_labels(StubLocalizer(drop_sample_idx=True), [[0]], show_progress=False)
-    with pytest.raises(KeyError, match='specific_map'):
-        extract_pseudo_labels(StubLocalizer(), [[0]], map_source='specific_map', show_progress=False)
-    with pytest.raises(ValueError, match='map_source'):
-        extract_pseudo_labels(StubLocalizer(), [[0]], map_source='gt_map', show_progress=False)
+    with pytest.raises(KeyError, match='audio_embedding'):
+        extract_pseudo_labels(WithoutEmbedding(), [[0]], show_progress=False)
     with pytest.raises(RuntimeError, match='no samples'):
         extract_pseudo_labels(StubLocalizer(), [], show_progress=False)
 

@@ -63,12 +63,21 @@ def test_more_prototypes_than_clips_is_an_error():
         fit_audio_prototypes(EmbeddingModel(table), [[0, 1, 2, 3]], 5, show_progress=False)
 
 
-def test_has_audio_prototypes_reads_the_bank():
-    from icl_av.models.utils.pseudo_label_bank import PseudoLabelBank
-    holder = nn.Module()
-    holder.pseudo_label_bank = PseudoLabelBank()
+def test_has_audio_prototypes_reads_the_localizers_prototypes():
+    from icl_av.models.localizers import PosteriorMaps
+
+    class Holder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.posterior_maps = PosteriorMaps()
+
+        @property
+        def audio_prototypes(self):
+            return self.posterior_maps.prototypes
+
+    holder = Holder()
     assert not has_audio_prototypes(holder)
-    holder.pseudo_label_bank.set_prototypes(torch.ones(3, 4))
+    holder.posterior_maps.set_prototypes(torch.ones(3, 4))
     assert has_audio_prototypes(holder)
     assert not has_audio_prototypes(nn.Module())
 
@@ -78,7 +87,7 @@ def test_familiarity_threshold_and_location_prior_come_from_the_training_clips()
     from icl_av.models.localizers.map_ops import familiarity
     embeddings = F.normalize(torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.6, 0.8]]), dim=1)
     maps = torch.stack([torch.zeros(2, 2), torch.ones(2, 2), torch.zeros(2, 2), torch.ones(2, 2)])
-    extracted = ExtractedPseudoLabels(sample_idx=torch.arange(4), maps=maps, embeddings=embeddings, match_rank=None,
+    extracted = ExtractedPseudoLabels(sample_idx=torch.arange(4), maps=maps, embeddings=embeddings,
                                       device=torch.device('cpu'))
     centroids = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     scores = familiarity(embeddings, centroids)

@@ -157,31 +157,12 @@ def test_pseudo_maps_follow_the_crop_window_then_the_flip(tiny_localizer_cfg, ba
 
 
 def test_crop_maps_is_exact_for_the_whole_frame_and_mixes_windows():
-    from icl_av.models.localizers.av_localizer import crop_maps
+    from icl_av.models.localizers.map_ops import crop_maps
     maps = torch.arange(32.).view(2, 4, 4)
     assert torch.equal(crop_maps(maps, [None, None], (4, 4)), maps)
     out = crop_maps(maps, [(0.0, 0.0, 1.0, 1.0), (0.0, 0.5, 0.5, 1.0)], (4, 4))
     torch.testing.assert_close(out[0], maps[0])
     torch.testing.assert_close(crop_maps(maps[1:], [(0.0, 0.5, 0.5, 1.0)], (2, 2))[0], maps[1, 2:, :2])
-
-
-def test_audio_centering_subtracts_the_running_mean_of_the_training_clips(tiny_localizer_cfg, tiny_batch):
-    model = MODELS.build(dict(tiny_localizer_cfg, audio_centering=0.5))
-    assert torch.equal(model.audio_mean, torch.zeros(model.head.embed_dims))
-    model.train()
-    data = _preprocessed(model, tiny_batch, training=True)
-    model.loss(data['inputs'], data['data_samples'])
-    feats = model.extract_feat(data['inputs'])
-    torch.testing.assert_close(model.audio_mean, 0.5 * feats['audio'].detach().mean(0), atol=1e-5, rtol=0)
-    model.eval()
-    with torch.no_grad():
-        feats = model.extract_feat(data['inputs'])
-        maps = model.localization_maps(feats)
-        expected = torch.einsum('bdhw,bd->bhw', feats['visual'], feats['audio'] - model.audio_mean)
-    torch.testing.assert_close(maps, expected)
-    assert 'audio_mean' in model.state_dict()
-    with pytest.raises(ValueError, match='audio_centering'):
-        MODELS.build(dict(tiny_localizer_cfg, audio_centering=1.0))
 
 
 def test_posterior_maps_compare_the_sound_with_the_stored_kinds_of_sound(tiny_localizer_cfg, tiny_batch):

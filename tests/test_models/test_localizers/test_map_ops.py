@@ -2,7 +2,7 @@
 import torch
 import torch.nn.functional as F
 
-from icl_av.models.localizers.map_ops import align_to_views, posterior_maps, specificity_against_batch
+from icl_av.models.localizers.map_ops import align_to_views, posterior_maps
 
 
 def test_align_to_views_crops_then_mirrors_only_flipped_views():
@@ -20,15 +20,3 @@ def test_posterior_maps_prefer_locations_that_answer_this_sound_over_the_prototy
     out = posterior_maps(own, visual, prototypes, tau=0.1)
     assert out.shape == (1, 1, 2)
     assert out[0, 0, 0] > 0.99 and out[0, 0, 1] < 0.01
-
-
-def test_specificity_cancels_what_every_sound_lights_and_ranks_the_own_clip():
-    sim = torch.zeros(2, 2, 1, 2)
-    sim[:, :, 0, 0] = 1.0  # location 0 answers every sound
-    sim[0, 0, 0, 1] = 0.8  # frame 0 answers its own sound at location 1
-    sim[1, 0, 0, 1] = 2.0  # frame 1 prefers clip 0 to its own
-    own = torch.stack([sim[0, 0], sim[1, 1]])
-    specific, ranks = specificity_against_batch(own, sim)
-    torch.testing.assert_close(specific[0], torch.tensor([[0.0, 0.8]]))
-    assert ranks.tolist() == [0, 1]
-

@@ -82,40 +82,6 @@ def test_update_with_valid_flags_marks_the_rest_invalid():
                     valid=torch.ones(3, dtype=torch.bool))
 
 
-def test_prototypes_are_stored_saved_and_absent_from_old_checkpoints():
-    bank = PseudoLabelBank()
-    assert bank.prototypes.numel() == 0
-    centroids = torch.randn(5, 8)
-    bank.set_prototypes(centroids)
-    assert torch.equal(bank.prototypes, centroids)
-    fresh = PseudoLabelBank()
-    fresh.load_state_dict(bank.state_dict())
-    assert torch.equal(fresh.prototypes, centroids)
-    old = {key: value for key, value in bank.state_dict().items()
-           if key not in ('prototypes', 'familiarity_threshold', 'location_prior')}
-    older = PseudoLabelBank()
-    older.load_state_dict(old)  # a checkpoint without the prototype buffers loads strictly, with them unset
-    assert older.prototypes.numel() == 0 and older.location_prior.numel() == 0
-    assert torch.isneginf(older.familiarity_threshold)
-    with pytest.raises(ValueError, match='finite K×D'):
-        bank.set_prototypes(torch.tensor([[float('nan')]]))
-
-
-def test_familiarity_threshold_and_location_prior_travel_with_the_prototypes():
-    bank = PseudoLabelBank()
-    assert torch.isneginf(bank.familiarity_threshold) and bank.location_prior.numel() == 0
-    prior = torch.rand(3, 4)
-    bank.set_prototypes(torch.randn(5, 8), 0.75, prior)
-    fresh = PseudoLabelBank()
-    fresh.load_state_dict(bank.state_dict())
-    assert float(fresh.familiarity_threshold) == pytest.approx(0.75)
-    assert torch.equal(fresh.location_prior, prior)
-    bank.set_prototypes(torch.randn(5, 8))  # new prototypes without them: unset again
-    assert torch.isneginf(bank.familiarity_threshold) and bank.location_prior.numel() == 0
-    with pytest.raises(ValueError, match='finite h×w location prior'):
-        bank.set_prototypes(torch.randn(5, 8), 0.5, torch.rand(4))
-
-
 def test_update_returns_how_much_the_maps_changed():
     bank = PseudoLabelBank()
     clusters = torch.zeros(4, dtype=torch.long)

@@ -10,7 +10,6 @@ DIGEST = 'ab' * 32
 def filled_bank():
     bank = PseudoLabelBank()
     bank.update(torch.arange(3), torch.rand(3, 2, 2), torch.tensor([0, 1, 0]))
-    bank.set_prototypes(torch.randn(2, 4), 0.3, torch.rand(2, 2))
     return bank
 
 
@@ -40,15 +39,13 @@ def test_a_state_dict_without_the_digest_loads_as_unrecorded():
     assert loaded.ready and loaded.sample_list is None
 
 
-def test_discarding_forgets_the_samples_in_place_and_keeps_the_prototypes():
+def test_discarding_forgets_the_samples_in_place():
     bank = filled_bank()
     bank.record_sample_list(DIGEST)
     buffers = {name: buffer for name, buffer in bank.named_buffers()}
-    prototypes = bank.prototypes.clone()
     bank.discard_labels()
     assert not bank.ready and bank.gather([0, 1]) is None and bank.sample_list is None
     assert not bank.valid.any() and bank.clusters.eq(-1).all() and not bank.maps.any()
     assert len(bank) == 3  # same rows, same tensors (a DDP wrapper's buffer list stays valid)
     for name in ('maps', 'clusters', 'valid', 'round', 'sample_list_digest'):
         assert getattr(bank, name) is buffers[name], name
-    assert torch.equal(bank.prototypes, prototypes)
