@@ -43,7 +43,3 @@ def map_grid(maps: torch.Tensor, cell_size: int = 64, colormap: str = 'jet') -> 
         grid[top:top + cell_size, left:left + cell_size] = colorize_heatmap(cell.clamp(0, 1).numpy(), colormap)
     return grid
 
-
-def pseudo_label_grid(maps: torch.Tensor, cell_size: int = 64) -> np.ndarray:
-    """The jet-coloured :func:`map_grid` the ``PseudoLabelHook`` sends to the visualizer (old name)."""
-    return map_grid(maps, cell_size=cell_size, colormap='jet')

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from icl_av.visualization import colorize_heatmap, map_grid, pseudo_label_grid
+from icl_av.visualization import colorize_heatmap, map_grid
 from icl_av.visualization.map_grid import GRID_GAP
 
 
@@ -26,8 +26,6 @@ def test_cell_colours_are_colorize_heatmaps_rgb():
     assert hot[0] > hot[2] and cold[2] > cold[0]  # jet: 1 is red, 0 is blue, in RGB order
 
 
-def test_the_old_name_is_the_jet_grid_and_bad_shapes_are_refused():
-    maps = torch.rand(3, 5, 5)
-    assert np.array_equal(pseudo_label_grid(maps, cell_size=6), map_grid(maps, cell_size=6, colormap='jet'))
+def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match='N×h×w'):
         map_grid(torch.rand(5, 5))
