@@ -43,8 +43,8 @@ def test_converted_checkpoint_loads_strictly_with_its_prototypes(tool, tmp_path)
     src, dst = tmp_path / 'old.pth', tmp_path / 'out' / 'new.pth'
     _bank_named_checkpoint(model, src)
     fresh = MODELS.build(TINY_LOCALIZER)
-    result = fresh.load_state_dict(torch.load(src, weights_only=True)['state_dict'], strict=False)
-    assert sorted(result.missing_keys) == sorted(f'posterior_maps.{name}' for name in MOVED)  # what it fixes
+    with pytest.raises(UserInputError, match='prototypes_to_posterior_maps.py'):  # unconverted: refused, names the tool
+        fresh.load_state_dict(torch.load(src, weights_only=True)['state_dict'], strict=False)
 
     moved = tool.convert(str(src), str(dst))
     assert sorted(moved) == sorted(f'posterior_maps.{name}' for name in MOVED)

@@ -4,8 +4,8 @@ An ``AVLocalizer`` keeps the audio prototypes of its posterior maps (the k-means
 refresh, their familiarity threshold and location prior) in its ``PosteriorMaps`` module:
 ``posterior_maps.prototypes``, ``posterior_maps.familiarity_threshold`` and
 ``posterior_maps.location_prior``. A checkpoint that holds them as ``pseudo_label_bank.prototypes``,
-``pseudo_label_bank.familiarity_threshold`` and ``pseudo_label_bank.location_prior`` loads without
-them (MMEngine loads non-strictly and names the keys it skipped); this tool renames those keys and
+``pseudo_label_bank.familiarity_threshold`` and ``pseudo_label_bank.location_prior`` is refused at load
+with one line naming this tool (loading without them would change the maps); this tool renames those keys and
 keeps everything else of the file (weights, pseudo-labels, optimizer, message hub), so the result
 tests, resumes and serves ``load_from`` as the original would.
 

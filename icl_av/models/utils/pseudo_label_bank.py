@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 
 from icl_av.registry import MODELS
+from icl_av.utils.errors import UserInputError
 
 _BUFFERS = ('maps', 'clusters', 'valid')
 
@@ -210,8 +211,15 @@ class PseudoLabelBank(nn.Module):
         """Resize the buffers to the stored shapes before the default copy.
 
         A fresh model has an empty bank; without this the checkpoint's filled
-        buffers would be rejected as a size mismatch.
+        buffers would be rejected as a size mismatch. Audio prototypes stored in
+        the bank are refused with the command that moves them to the localizer's
+        ``posterior_maps``: loading without them would silently change the maps.
         """
+        if prefix + 'prototypes' in state_dict:
+            raise UserInputError(
+                f'the checkpoint keeps its audio prototypes under {prefix}prototypes, which this version reads '
+                f'from posterior_maps.prototypes; convert it first: python '
+                f'tools/model_converters/prototypes_to_posterior_maps.py OLD.pth NEW.pth')
         if prefix + 'maps' in state_dict:
             # A state dict that does not say which list the rows index loads as unrecorded.
             state_dict.setdefault(prefix + 'sample_list_digest', torch.zeros(32, dtype=torch.uint8))

@@ -105,3 +105,12 @@ def test_quantize_is_the_stored_form_and_dequantize_its_inverse():
     assert stored.dtype == torch.uint8 and stored.flatten().tolist() == [0, 128, 255, 0]
     levels = torch.arange(256, dtype=torch.uint8).view(1, 16, 16)
     assert torch.equal(PseudoLabelBank.quantize(PseudoLabelBank.dequantize(levels)), levels)
+
+
+def test_prototypes_stored_in_the_bank_are_refused_with_the_converter_named():
+    from icl_av.utils.errors import UserInputError
+    bank = PseudoLabelBank()
+    state = {'maps': torch.zeros(2, 3, 3, dtype=torch.uint8), 'clusters': torch.zeros(2, dtype=torch.long),
+             'valid': torch.ones(2, dtype=torch.bool), 'round': torch.tensor(1), 'prototypes': torch.rand(4, 8)}
+    with pytest.raises(UserInputError, match='prototypes_to_posterior_maps.py'):
+        bank.load_state_dict(state, strict=False)
