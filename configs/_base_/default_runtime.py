@@ -16,6 +16,10 @@ default_hooks = dict(
     # more than this share of an epoch fails.
     corrupt_samples=dict(type='CorruptSampleHook', max_corrupt_fraction=0.05),
 )
+# Python, numpy and torch seeded from (randomness.seed, epoch) before each training epoch, so an epoch's random
+# draws do not depend on what ran before it (a resumed run repeats them). MMEngine replaces a list from a base:
+# a config that adds hooks extends this one, e.g. custom_hooks = [*_base_.custom_hooks, dict(type=...)].
+custom_hooks = [dict(type='EpochSeedHook')]
 
 env_cfg = dict(
     # CUDA only: cuDNN times its convolution algorithms once per input shape and keeps the fastest (the

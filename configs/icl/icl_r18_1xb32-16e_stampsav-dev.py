@@ -6,17 +6,8 @@ _base_ = ['./icl_r18_1xb32-28e_stampsav-dev.py']
 
 max_epochs = 16
 iteration_epochs = [8, 4, 4]
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs, eta_min_ratio=0.01,
-         convert_to_iter_based=True),
-]
+# The schedule base's warm-up epoch and cosine decay, the decay ending at max_epochs.
+param_scheduler = [_base_.param_scheduler[0], dict(_base_.param_scheduler[1], end=max_epochs)]
 train_cfg = dict(max_epochs=max_epochs)
-custom_hooks = [
-    dict(type='EpochSeedHook'),
-    dict(
-        type='PseudoLabelHook',
-        iteration_epochs=iteration_epochs,
-        num_clusters=32,
-        dataloader=dict(batch_size=64, num_workers=0)),  # speed only: the test pipeline is the default
-]
+# The 28-epoch config's hooks, the PseudoLabelHook (index 1) with this schedule's rounds.
+custom_hooks = [_base_.custom_hooks[0], dict(_base_.custom_hooks[1], iteration_epochs=iteration_epochs)]

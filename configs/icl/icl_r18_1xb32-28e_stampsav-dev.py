@@ -14,26 +14,12 @@ model = dict(amp_dtype=None)
 
 data_root = 'data/stamps_av_dev/'
 train_dataloader = dict(dataset=dict(data_root=data_root, ann_file='train_fit.txt'))
-val_dataloader = dict(
-    _delete_=True,
-    batch_size=64,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='corrupt_aware_collate'),  # drops samples whose files fail to decode (on_corrupt)
-    dataset=dict(
-        type='AVFramesDataset',
-        data_root=data_root,
-        data_prefix=dict(img='frames', audio='audio'),
-        ann_file='val.txt',
-        box_file='val.json',
-        test_mode=True,
-        on_missing='error',
-        pipeline={{_base_.test_pipeline}}))
 test_dataloader = dict(dataset=dict(data_root=data_root))
-val_evaluator = dict(_delete_=True, type='LocalizationMetric', preset='lvs', gt_source='bboxes')
+# The held-out scenes, read and scored as the test split is (_delete_: the base has no validation).
+val_dataloader = dict(
+    _base_.test_dataloader,
+    _delete_=True,
+    dataset=dict(_base_.test_dataloader.dataset, data_root=data_root, ann_file='val.txt', box_file='val.json'))
+val_evaluator = dict(_base_.test_evaluator, _delete_=True)
 val_cfg = dict(_delete_=True, type='ValLoop')
-default_hooks = dict(
-    checkpoint=dict(type='AtomicCheckpointHook', interval=2, max_keep_ckpts=2,
-                    save_best='loc/ciou@0.5', rule='greater'))
+default_hooks = dict(checkpoint=dict(interval=2, max_keep_ckpts=2, save_best='loc/ciou@0.5', rule='greater'))

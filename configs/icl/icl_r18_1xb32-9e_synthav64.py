@@ -6,38 +6,29 @@
 # then rounds trained with the pseudo-labels (localization maps + audio clusters) that
 # PseudoLabelHook refreshes between them.
 _base_ = [
-    '../_base_/datasets/synthav.py',
+    '../_base_/datasets/synthav64.py',
     '../_base_/models/icl_r18.py',
     '../_base_/schedules/adam_20e.py',
     '../_base_/default_runtime.py',
 ]
 
-img_size = 64
-num_train = 1600
 max_epochs = 9
 # Epochs per ICL iteration: refresh after epochs 3 and 6; the last round runs to the end.
 # Validation runs at the iteration boundaries, so the log shows the gain of each iteration.
 iteration_epochs = [3, 3, 3]
 
-train_dataloader = dict(dataset=dict(img_size=img_size, num_samples=num_train))
-val_dataloader = dict(dataset=dict(img_size=img_size))
-test_dataloader = dict(dataset=dict(img_size=img_size))
-
 # fp32 on every machine (not the base's 'auto'), so the quick start's table is the same on CPUs
 # with and without AMX.
 model = dict(amp_dtype=None)
 
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3, weight_decay=1e-4))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=max_epochs, eta_min_ratio=0.01,
-         convert_to_iter_based=True),
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=3)
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+# The schedule base's warm-up epoch and cosine decay, the decay ending at max_epochs.
+param_scheduler = [_base_.param_scheduler[0], dict(_base_.param_scheduler[1], end=max_epochs)]
+train_cfg = dict(max_epochs=max_epochs, val_interval=3)
 auto_scale_lr = dict(base_batch_size=32)
 
 custom_hooks = [
-    dict(type='EpochSeedHook'),
+    *_base_.custom_hooks,
     dict(
         type='PseudoLabelHook',
         iteration_epochs=iteration_epochs,
@@ -48,7 +39,4 @@ custom_hooks = [
     ),
 ]
 
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='AtomicCheckpointHook', interval=3, max_keep_ckpts=2,
-                    save_best='loc/ciou@0.5', rule='greater'))
+default_hooks = dict(checkpoint=dict(interval=3, max_keep_ckpts=2, save_best='loc/ciou@0.5', rule='greater'))

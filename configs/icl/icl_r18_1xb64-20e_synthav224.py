@@ -46,7 +46,7 @@ train_cfg = dict(val_interval=2)  # 20 epochs and the cosine schedule: the sched
 auto_scale_lr = dict(base_batch_size=batch_size, enable=False)
 
 custom_hooks = [
-    dict(type='EpochSeedHook'),
+    *_base_.custom_hooks,
     dict(
         type='PseudoLabelHook',
         iteration_epochs=iteration_epochs,

@@ -20,7 +20,7 @@ val_cfg = None
 
 # Flickr-SoundNet has no class labels; K=50 pseudo sound categories for 10k clips (not tuned).
 custom_hooks = [
-    dict(type='EpochSeedHook'),
+    *_base_.custom_hooks,
     dict(
         type='PseudoLabelHook',
         iteration_epochs=[10, 5, 5],

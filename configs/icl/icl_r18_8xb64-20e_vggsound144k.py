@@ -27,7 +27,7 @@ val_cfg = None
 # ICL iterations: a 10-epoch correspondence round, then two 5-epoch rounds with pseudo-labels.
 # K=300 audio clusters is about VGG-Sound's class count (309); it is not tuned on VGG-SS.
 custom_hooks = [
-    dict(type='EpochSeedHook'),
+    *_base_.custom_hooks,
     dict(
         type='PseudoLabelHook',
         iteration_epochs=[10, 5, 5],

@@ -14,8 +14,8 @@ def _cfg(repo_root, name):
     return Config.fromfile(os.path.join(repo_root, 'configs', '_base_', 'datasets', name))
 
 
-@pytest.mark.parametrize('name', ['custom_frames.py', 'custom_videos.py', 'vggss.py', 'vggsound144k.py',
-                                  'flickr.py'])
+@pytest.mark.parametrize('name', ['custom_frames.py', 'custom_frames_96px.py', 'custom_videos.py', 'vggss.py',
+                                  'vggsound144k.py', 'flickr.py', 'synthav.py', 'synthav64.py'])
 def test_dataset_configs_load(repo_root, name):
     cfg = _cfg(repo_root, name)
     assert cfg.test_dataloader.dataset.test_mode is True

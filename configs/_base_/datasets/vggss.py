@@ -2,9 +2,11 @@
 #
 #   data/vggss/frames/ID.jpg     centre frame of each 10 s VGG-Sound clip (tools/misc/extract_frames_audio.py)
 #   data/vggss/audio/ID.wav
-#   data/vggss/metadata/vggss.json, vggss_test.csv     (public, see ../shared/data/av_metadata/README.md)
+#   data/vggss/metadata/vggss.json                      the annotated boxes
+#   data/vggss/metadata/vggss_test.csv                  the test ID list
 #   data/vggss/metadata/vggss_heard_test.csv / vggss_unheard_test.csv   open-set split
 #   data/vggss/metadata/vggss_test_plus_silent.csv      extended benchmark (pair_file)
+# The metadata files are distributed in the `metadata/` folders of the EZ-VSL and SLAVC repositories.
 #
 # Boxes are normalised in vggss.json and converted to pixels of each loaded frame. The public
 # vggss.json holds 18 invalid boxes (e.g. -2.9e16); they are dropped with a warning (2 IDs are

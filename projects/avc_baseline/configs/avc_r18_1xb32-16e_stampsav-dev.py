@@ -5,4 +5,5 @@ _base_ = ['../../../configs/icl/icl_r18_1xb32-16e_stampsav-dev.py']
 
 model = dict(map_mode='cosine',
              loss=dict(_delete_=True, type='AVCorrespondenceLoss', tau=0.03, pool='softmax', pool_tau=0.1))
-custom_hooks = [dict(type='EpochSeedHook')]  # no PseudoLabelHook: no ICL iterations
+# The base's hooks without the PseudoLabelHook: no ICL iterations.
+custom_hooks = [hook for hook in _base_.custom_hooks if hook.type != 'PseudoLabelHook']

@@ -9,4 +9,5 @@ model = dict(
     type='EZVSLLocalizer',
     prior_alpha=0.4,  # 0 = the plain AV map; EZ-VSL blends in the object prior
     loss=dict(_delete_=True, type='EZVSLLoss', tau=0.03))
-custom_hooks = [dict(type='EpochSeedHook')]  # no PseudoLabelHook: EZ-VSL has no pseudo-label rounds
+# The base's hooks without the PseudoLabelHook: EZ-VSL has no pseudo-label rounds.
+custom_hooks = [hook for hook in _base_.custom_hooks if hook.type != 'PseudoLabelHook']

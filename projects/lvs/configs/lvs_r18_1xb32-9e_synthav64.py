@@ -13,4 +13,5 @@ model = dict(
         neg_threshold=0.4,  # cosine below which it is silent (hard negative)
         sigmoid_tau=0.03,  # softness of both thresholds
         tau=0.07))
-custom_hooks = [dict(type='EpochSeedHook')]  # no PseudoLabelHook: LVS has no pseudo-label rounds
+# The base's hooks without the PseudoLabelHook: LVS has no pseudo-label rounds.
+custom_hooks = [hook for hook in _base_.custom_hooks if hook.type != 'PseudoLabelHook']

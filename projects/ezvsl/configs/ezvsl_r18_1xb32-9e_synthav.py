@@ -1,3 +1,0 @@
-# Deprecated alias of ezvsl_r18_1xb32-9e_synthav64.py, the same config under the name schema
-# {algorithm}_{backbone}_{N}xb{B}-{E}e_{dataset}. Kept so that old commands keep working.
-_base_ = ['./ezvsl_r18_1xb32-9e_synthav64.py']
