@@ -1,5 +1,5 @@
 # The recommended CPU config on the StampsAV development set (seed 1, preset mini_big, in
-# data/stamps_av_dev; README, Datasets): the same model and schedule, trained on train.txt
+# data/stamps_av_dev; docs/stampsav.md): the same model and schedule, trained on train.txt
 # minus 200 held-out scenes, whose boxes select the checkpoint (never the test split).
 #   python tools/dataset_converters/stamps_av_holdout.py data/stamps_av_dev --num-val 200 --seed 0
 #   python tools/train.py configs/icl/icl_r18_1xb32-28e_stampsav-dev.py
@@ -8,8 +8,8 @@
 #   ... --cfg-options test_dataloader.dataset.ann_file=test_unheard.txt test_dataloader.dataset.box_file=test_unheard.json
 _base_ = ['./icl_r18_1xb32-28e_frames-audio-cpu.py']
 
-# fp32 on every machine (not 'auto'), so a run does not depend on the CPU it lands on; the README's
-# development-set tables were run with model.amp_dtype=bfloat16 (a CPU with AMX) to save time.
+# fp32 on every machine (not 'auto'), so a run does not depend on the CPU it lands on; the StampsAV tables
+# of docs/results.md were run with model.amp_dtype=bfloat16 (a CPU with AMX) to save time.
 model = dict(amp_dtype=None)
 
 data_root = 'data/stamps_av_dev/'

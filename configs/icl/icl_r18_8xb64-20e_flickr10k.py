@@ -1,6 +1,6 @@
 # ICL on Flickr-SoundNet (a 10k training list), tested on the 250 annotated Flickr test images
 # (consensus maps of up to 3 annotators). Same model and schedule as the VGG-Sound config.
-# Put your training ID list at data/flickr/metadata/flickr_train.txt (see README, Datasets).
+# Put your training ID list at data/flickr/metadata/flickr_train.txt (docs/datasets.md).
 _base_ = [
     '../_base_/datasets/flickr.py',
     '../_base_/models/icl_r18.py',

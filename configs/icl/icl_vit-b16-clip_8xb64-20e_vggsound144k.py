@@ -1,6 +1,6 @@
 # ICL on VGG-Sound 144k with a CLIP ViT-B/16 visual tower (timm), tested on VGG-SS.
 #
-# No figures are measured for this config (README, "Foundation encoders").
+# No figures are measured for this config (docs/results.md, "Foundation encoders").
 #
 # Visual: `vit_base_patch16_clip_224`; the map is its patch-token grid (class token excluded):
 # 14x14 at 224 px, 768 channels. Frames are normalised with CLIP's mean and std. Weights from a

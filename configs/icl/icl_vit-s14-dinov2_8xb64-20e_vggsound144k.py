@@ -1,6 +1,6 @@
 # ICL on VGG-Sound 144k with a DINOv2 ViT-S/14 visual tower (timm), tested on VGG-SS.
 #
-# No figures are measured for this config (README, "Foundation encoders").
+# No figures are measured for this config (docs/results.md, "Foundation encoders").
 #
 # Visual: `vit_small_patch14_dinov2`; the map is its patch-token grid (class token excluded):
 # 16x16 at 224 px, 384 channels. Position embeddings are interpolated to the input, so other

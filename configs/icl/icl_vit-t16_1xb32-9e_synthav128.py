@@ -9,7 +9,7 @@
 # Audio: an AST-style ViT-Tiny/16 from scratch on the 64-bin log-mel (a 4x7 patch grid over
 # frequency and time for 1 s), max-pooled over patches.
 # Layer-wise lr decay (0.75) on both ViT towers; the head keeps the base lr.
-# No figures are measured for it (README, "Foundation encoders"); tests train it for a few steps.
+# No figures are measured for it (docs/results.md, "Foundation encoders"); tests train it for a few steps.
 _base_ = ['./icl_r18_1xb32-9e_synthav64.py']
 
 img_size = 128
