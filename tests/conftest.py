@@ -23,8 +23,8 @@ def pytest_configure(config):
         os.environ['ICL_AV_SYNTHAV_CACHE'] = folder
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
     # Tests build Runners in-process and resume them, as a user script does after
-    # `register_all_modules()`: install torch's checkpoint allow-list once for the session
-    # (importing icl_av no longer does; tools run as subprocesses install their own).
+    # `register_all_modules()`: install torch's checkpoint allow-list once for the test run
+    # (importing icl_av does not install it; tools run as subprocesses install their own).
     from icl_av.utils.checkpoint_safety import register_checkpoint_safe_globals
     register_checkpoint_safe_globals()
 

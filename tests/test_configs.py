@@ -97,7 +97,6 @@ def test_the_name_says_what_the_config_runs(load, path):
         assert cfg.train_dataloader.dataset.img_size == int(size[1]), f'{path}: frame size'
 
 
-
 @pytest.mark.parametrize('path', RUNNABLE)
 def test_every_config_keeps_the_runtime_hooks(load, path):
     """MMEngine replaces a list from a base: a config that sets custom_hooks must keep the runtime base's.

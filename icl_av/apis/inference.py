@@ -21,11 +21,11 @@ from mmengine.runner import load_checkpoint
 
 from icl_av.registry import MODELS
 from icl_av.utils.checkpoint_safety import register_checkpoint_safe_globals
-from icl_av.utils.cli import UserInputError, check_checkpoint_path, check_config_path
+from icl_av.utils.cli import check_checkpoint_path, check_config_path
+from icl_av.utils.errors import UserInputError
 from .heatmap_tracing import index_map, paste_heatmap
-# The pipeline and the input readers lived here; their names stay importable from this module.
-from .inference_inputs import ArrayOrPath, read_audio, read_frame, read_video  # noqa: F401
-from .inference_pipeline import DEFAULT_SAMPLE_RATE, GEOMETRY_TRANSFORMS, build_inference_pipeline  # noqa: F401
+from .inference_inputs import ArrayOrPath, read_audio, read_frame, read_video
+from .inference_pipeline import build_inference_pipeline
 
 
 # --------------------------------------------------------------------------- model

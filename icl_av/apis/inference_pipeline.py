@@ -12,7 +12,7 @@ from mmcv.transforms import Compose
 from mmengine.config import Config
 
 from icl_av.registry import build_transforms
-from icl_av.utils.cli import UserInputError
+from icl_av.utils.errors import UserInputError
 
 DEFAULT_SAMPLE_RATE = 16000
 

@@ -49,9 +49,7 @@ from .annotations import load_rle_masks, load_vggss_boxes
 from .audio_swap import check_swap_seed, swap_audio_sources
 from .corrupt_samples import CorruptSample
 from .errors import AVDatasetError, AVLoadError
-# FileIndex, ProblemReport and name_some lived here; kept importable from this module.
-from .file_index import FileIndex  # noqa: F401
-from .problem_report import NUM_EXAMPLES_IN_REPORT, ProblemReport, name_some  # noqa: F401
+from .problem_report import ProblemReport, name_some
 from .sample_entries import annotation_keys, read_sample_entries
 from .sample_list import check_ranks_agree_on_samples, in_loader_worker, report_failed_build
 

@@ -21,7 +21,7 @@ from typing import Optional
 
 from icl_av.utils.errors import UserInputError, message_from_worker
 
-__all__ = ['AVLoadError', 'AVDatasetError', 'AVAnnotationError', 'CorruptSampleLimitError', 'message_from_worker']
+__all__ = ['AVLoadError', 'AVDatasetError', 'AVAnnotationError', 'CorruptSampleLimitError']
 
 class AVLoadError(UserInputError, RuntimeError):
     """A media file (image, audio, video) could not be read or decoded.

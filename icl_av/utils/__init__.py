@@ -1,7 +1,6 @@
 """Small shared helpers at the bottom of the package: errors, the CLI door, checkpoint safety, env setup.
 
-Nothing here imports the layers above (datasets, models, ...); the audio front ends moved
-to :mod:`icl_av.models.audio_frontends`.
+Nothing here imports the layers above (datasets, models, ...).
 """
 from .checkpoint_safety import register_checkpoint_safe_globals
 from .cli import check_checkpoint_path, check_config_path, run_cli

@@ -6,7 +6,7 @@ import torch
 
 from icl_av.apis import build_inference_pipeline, inference_localizer, init_localizer
 from icl_av.datasets import AVLoadError
-from icl_av.utils.cli import UserInputError
+from icl_av.utils.errors import UserInputError
 
 
 @pytest.fixture(scope='module')

@@ -1,9 +1,8 @@
 """Fixture factories for the data tests: tiny images, wavs, mp4s and dataset folders in tmp_path."""
 import os
 
-import numpy as np
 import pytest
-from av_test_media import HAS_PYAV, write_av_mp4, write_image, write_video_only_mp4, write_wav  # noqa: F401
+from av_test_media import HAS_PYAV, write_av_mp4, write_image, write_video_only_mp4, write_wav
 
 
 def make_frames_root(root, ids=('a', 'b', 'c'), img_hw=(48, 64), seconds=1.0, rate=16000):

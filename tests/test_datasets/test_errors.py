@@ -4,8 +4,9 @@ import pickle
 import pytest
 from torch.utils.data import DataLoader, Dataset
 
-from icl_av.datasets.errors import AVAnnotationError, AVDatasetError, AVLoadError, message_from_worker
+from icl_av.datasets.errors import AVAnnotationError, AVDatasetError, AVLoadError
 from icl_av.utils.cli import one_line
+from icl_av.utils.errors import message_from_worker
 
 
 class RaisingDataset(Dataset):

@@ -7,8 +7,8 @@ import torch
 from mmengine.evaluator import Evaluator
 
 from icl_av.evaluation import LocalizationMetric, format_localization_table
-from icl_av.evaluation.metrics.protocol import decode_rle, encode_rle
 from icl_av.structures import AVDataSample
+from icl_av.structures.masks import decode_rle, encode_rle
 
 
 def box_sample(idx, box, pred, img_shape=(8, 8), **extra):

@@ -6,10 +6,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from icl_av.evaluation.metrics.protocol import (PRESETS, binarize_map, binarize_prediction, build_gt_map,
-                                                center_prior_map, ciou, ciou_auc, decode_rle, encode_rle,
-                                                perfect_prediction, resolve_protocol, summarize_cious,
-                                                upsample_map)
+from icl_av.evaluation.metrics.ciou_scores import ciou, ciou_auc, summarize_cious
+from icl_av.evaluation.metrics.gt_maps import build_gt_map
+from icl_av.evaluation.metrics.map_binarization import binarize_map, binarize_prediction, upsample_map
+from icl_av.evaluation.metrics.protocol_presets import PRESETS, resolve_protocol
+from icl_av.evaluation.metrics.reference_maps import center_prior_map, perfect_prediction
+from icl_av.structures.masks import decode_rle, encode_rle
 
 
 def proto(**kwargs):
@@ -163,14 +165,3 @@ def test_auc_and_success_rate_hand_values():
     assert scores['auc'] == pytest.approx(expected_auc)
     assert ciou_auc([1.0, 1.0]) == pytest.approx(1.0)
     assert math.isnan(ciou_auc([]))
-
-
-def test_protocol_module_reexports_the_single_purpose_modules():
-    from icl_av.evaluation.metrics import ciou_scores, gt_maps, map_binarization, protocol, protocol_presets
-    from icl_av.evaluation.metrics import reference_maps
-    from icl_av.structures import masks
-    homes = {'resolve_protocol': protocol_presets, 'PRESETS': protocol_presets, 'build_gt_map': gt_maps,
-             'binarize_prediction': map_binarization, 'normalize_map': map_binarization,
-             'perfect_prediction': reference_maps, 'ciou_auc': ciou_scores, 'decode_rle': masks}
-    for name, home in homes.items():
-        assert getattr(protocol, name) is getattr(home, name), name

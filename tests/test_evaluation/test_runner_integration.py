@@ -1,6 +1,4 @@
 """The metric, the table and the visualization hook inside MMEngine's Runner.test()."""
-import os.path as osp
-
 import pytest
 from mmengine.config import Config
 from mmengine.runner import Runner

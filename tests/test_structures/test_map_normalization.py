@@ -35,7 +35,7 @@ def test_the_convention_must_be_named_and_maps_must_be_2d():
 
 
 def test_the_metric_and_the_heatmap_keep_their_conventions():
-    from icl_av.evaluation.metrics.protocol import normalize_map
+    from icl_av.evaluation.metrics.map_binarization import normalize_map
     from icl_av.visualization import heatmap_to_size
     flat = torch.full((2, 2), 3.0)
     assert normalize_map(flat).eq(1).all()  # the protocol scores a flat map as the whole frame

@@ -4,11 +4,6 @@ import pytest
 from icl_av.datasets.errors import AVAnnotationError, AVDatasetError, AVLoadError
 from icl_av.synthav.render_cache import SynthAVCacheError
 from icl_av.utils import UserInputError, run_cli
-from icl_av.utils.cli import UserInputError as UserInputErrorFromCli
-
-
-def test_the_cli_name_is_the_same_class():
-    assert UserInputErrorFromCli is UserInputError
 
 
 @pytest.mark.parametrize('error, builtin', [

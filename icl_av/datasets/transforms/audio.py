@@ -40,16 +40,17 @@ class AudioClip(BaseTransform):
 
         - audio (``(N,)`` float32 waveform, or an ``AudioSource``)
         - audio_sample_rate
-
-    Optional Keys:
-
-        - audio_center (seconds)
-        - audio_meta
+        - audio_center (optional; seconds)
+        - audio_meta (optional; the loader's, kept and updated)
+        - audio_is_feature (optional; must not be True)
+        - audio_path (optional; named in the error for an empty waveform)
 
     Modified Keys:
 
         - audio (the clip, ``(round(duration * rate),)`` float32)
-        - audio_meta (``offset`` and ``duration`` in seconds, ``padded``)
+        - audio_meta (added when absent; ``rate``, ``offset`` of the clip's start in the file and
+          ``duration`` in seconds, ``padded``; an ``AudioSource`` read whole replaces it with the
+          file's meta first)
 
     Args:
         duration (float): Clip length in seconds. Default 3.0 (the anchors' setting).
@@ -135,13 +136,24 @@ class ComputeAudioFeature(BaseTransform):
     ``LinearSTFTFrontend``) built from the MODELS registry. Use this *or* the data
     preprocessor's ``audio_frontend``, not both.
 
+    A feature that is not finite (which the loaders' amplitude bound should already prevent)
+    raises :class:`AVLoadError` naming the audio file, so no ``inf`` ever reaches the model.
+
+    Required Keys:
+
+        - audio (``(N,)`` float32 waveform)
+        - audio_sample_rate (optional; checked against the front end's ``sample_rate``)
+        - audio_is_feature (optional; must not be True)
+        - audio_path or video_path (optional; named in the error)
+
+    Modified Keys:
+
+        - audio (``(F, T)`` float32 feature)
+        - audio_is_feature (True; added when absent)
+
     Args:
         frontend (dict): MODELS config of the front end. If it has ``sample_rate``, it must
             match ``results['audio_sample_rate']``.
-
-    Sets ``audio`` to ``(F, T)`` float32 and ``audio_is_feature = True``. A feature that is
-    not finite (which the loaders' amplitude bound should already prevent) raises
-    :class:`AVLoadError` naming the audio file, so no ``inf`` ever reaches the model.
     """
 
     def __init__(self, frontend: Union[dict, torch.nn.Module] = dict(type='LogMelFrontend')):
@@ -183,6 +195,15 @@ class ComputeAudioFeature(BaseTransform):
 @TRANSFORMS.register_module()
 class SpecAugment(BaseTransform):
     """SpecAugment-style masking of a ``(F, T)`` feature (training only).
+
+    Required Keys:
+
+        - audio (``(F, T)`` float32 feature)
+        - audio_is_feature (must be True: put it after ``ComputeAudioFeature``)
+
+    Modified Keys:
+
+        - audio (a masked copy; unchanged when the ``prob`` draw skips the masks)
 
     Args:
         freq_mask (int): Max width of each frequency mask (bins). 0 disables.

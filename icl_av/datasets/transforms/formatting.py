@@ -64,7 +64,21 @@ class PackAVInputs(BaseTransform):
     or ``1×F×T`` (feature, when ``results['audio_is_feature']``). Data fields:
     ``gt_bboxes`` (always present: an ``N×4`` float tensor, ``0×4`` when the sample has no
     boxes), ``gt_map`` (tensor), ``gt_masks`` (list of COCO RLE), ``is_sounding`` (bool)
-    when present in ``results``. Metainfo: the ``meta_keys`` found in ``results``.
+    when present in ``results``. Metainfo: the ``meta_keys`` found in ``results``
+    (``flip`` is False when absent).
+
+    Required Keys:
+
+        - img (optional; uint8 ``H×W×3`` BGR, or ``H×W``)
+        - audio (optional; ``(N,)`` waveform or ``(F, T)`` feature)
+        - audio_is_feature (optional; default False)
+        - gt_bboxes, gt_map, gt_masks, is_sounding (optional)
+        - the ``meta_keys`` (optional)
+
+    Added Keys (the result is a new dict):
+
+        - inputs (``img`` and ``audio`` tensors, those present)
+        - data_samples (:class:`~icl_av.structures.AVDataSample`)
 
     Args:
         meta_keys (Sequence[str]): Keys copied into the data sample's metainfo when present.

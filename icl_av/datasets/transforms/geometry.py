@@ -50,6 +50,29 @@ def _crop_image_and_annotations(results: Dict, x1: int, y1: int, x2: int, y2: in
 class Resize(BaseTransform):
     """Resize the image (and its annotations).
 
+    Boxes are scaled; the map and masks are resized with nearest neighbour, so consensus
+    levels and binary masks stay exact.
+
+    Required Keys:
+
+        - img
+        - img_shape (optional; the image's when absent)
+        - scale_factor (optional; an earlier resize's, composed with this one)
+        - gt_bboxes (optional; ``N×4`` x1y1x2y2 pixels)
+        - gt_map (optional; ``H×W`` float32)
+        - gt_masks (optional; COCO RLE)
+
+    Added Keys:
+
+        - scale_factor (``(w_scale, h_scale)`` from the loaded frame)
+
+    Modified Keys:
+
+        - img
+        - img_shape (``(new_h, new_w)``)
+        - gt_bboxes (scaled and clipped; float32)
+        - gt_map, gt_masks (resized)
+
     Args:
         scale (int | tuple[int, int]): Target size. A tuple is ``(width, height)`` (mmcv's order).
             With ``keep_ratio=False`` the image is squashed to exactly that size (an int means a
@@ -98,6 +121,21 @@ class Resize(BaseTransform):
 class CenterCrop(BaseTransform):
     """Crop the centre ``crop_size`` window (clamped to the image when the image is smaller).
 
+    Required Keys:
+
+        - img
+        - img_shape (optional; the image's when absent)
+        - gt_bboxes (optional; ``N×4`` x1y1x2y2 pixels)
+        - gt_map (optional; ``H×W`` float32)
+        - gt_masks (optional; COCO RLE)
+
+    Modified Keys:
+
+        - img
+        - img_shape (the window's ``(H, W)``)
+        - gt_bboxes (shifted and clipped; boxes left without area are dropped)
+        - gt_map, gt_masks (cropped)
+
     Args:
         crop_size (int | tuple[int, int]): ``(width, height)`` or a square side.
     """
@@ -142,6 +180,28 @@ class RandomResizedCrop(BaseTransform):
     the loaded frame (composed with an earlier crop's window), so that per-frame labels
     computed on the whole frame (ICL's pseudo maps) can be cut to what the model sees.
     Keep it before ``RandomFlip`` (the flip is applied to the cropped frame).
+
+    Required Keys:
+
+        - img
+        - img_shape (optional; the image's when absent)
+        - crop_window (optional; an earlier crop's window, composed with this one)
+        - scale_factor (optional; an earlier resize's, composed with this one)
+        - gt_bboxes (optional; ``N×4`` x1y1x2y2 pixels)
+        - gt_map (optional; ``H×W`` float32)
+        - gt_masks (optional; COCO RLE)
+
+    Added Keys:
+
+        - crop_window (``(x1, y1, x2, y2)`` fractions of the loaded frame)
+        - scale_factor (``(w_scale, h_scale)`` of the resize after the crop)
+
+    Modified Keys:
+
+        - img
+        - img_shape (``scale``'s ``(H, W)``)
+        - gt_bboxes (cropped, then scaled; boxes left without area are dropped)
+        - gt_map, gt_masks (cropped, then resized with nearest neighbour)
 
     Args:
         scale (int | tuple[int, int]): Output ``(width, height)`` or a square side.
@@ -214,6 +274,24 @@ class RandomResizedCrop(BaseTransform):
 @TRANSFORMS.register_module()
 class RandomFlip(BaseTransform):
     """Flip the image (and annotations) with probability ``prob``; records ``results['flip']``.
+
+    Required Keys:
+
+        - img
+        - img_shape (optional; the image's when absent)
+        - flip (optional; an earlier flip, which this one undoes when it flips again)
+        - gt_bboxes (optional; ``N×4`` x1y1x2y2 pixels)
+        - gt_map (optional; ``H×W`` float32)
+        - gt_masks (optional; COCO RLE)
+
+    Added Keys:
+
+        - flip (bool: whether the image is mirrored in the end)
+        - flip_direction (only when this transform flips)
+
+    Modified Keys:
+
+        - img, gt_bboxes, gt_map, gt_masks (mirrored when this transform flips)
 
     Args:
         prob (float): Flip probability in ``[0, 1]``. Default 0.5.

@@ -49,19 +49,27 @@ class LoadAVFrame(BaseTransform):
     Required Keys:
 
         - img_path
-
-    Optional Keys:
-
-        - gt_bboxes, bbox_frame_size, gt_map_from_boxes, gt_masks
+        - gt_bboxes (optional; ``N×4`` x1y1x2y2 in the frame ``bbox_frame_size`` names)
+        - bbox_frame_size (optional; ``(W, H)`` of the boxes' frame, absent = pixels of the file)
+        - gt_map_from_boxes (optional; build the Flickr consensus map from the boxes)
+        - gt_map (optional; a consensus map the dataset already gives is kept)
+        - gt_masks (optional; COCO RLE, possibly of another size)
 
     Added Keys:
 
         - img (uint8 BGR ``H×W×3``, the decoded, possibly reduced, image)
         - ori_shape, img_shape (``(H, W)`` of ``img``)
+        - gt_map (``H×W`` float32 consensus map; only with ``gt_map_from_boxes`` and no ``gt_map``)
 
     Modified Keys:
 
-        - gt_bboxes, gt_map, gt_masks (pixels of ``img``)
+        - gt_bboxes (float32 pixels of ``img``, clipped to it)
+        - gt_masks (resized to ``img`` when annotated at another size)
+
+    Removed Keys:
+
+        - bbox_frame_size
+        - gt_map_from_boxes (when there are ``gt_bboxes``)
 
     Args:
         reduce_factor (int): 1 (default), 2, 4 or 8: decode every image directly at 1/k
@@ -118,18 +126,17 @@ class LoadAudio(BaseTransform):
 
     Added Keys:
 
-        - audio (``(N,)`` float32, or an ``AudioSource`` with ``lazy=True``)
-        - audio_sample_rate
-        - audio_meta (``rate``, ``offset`` = 0, ``duration``, ``source``, ``orig_rate``,
-          ``orig_channels``)
+        - audio (``(N,)`` float32 mono, or an ``AudioSource`` with ``lazy=True``)
+        - audio_sample_rate (``sample_rate``)
+        - audio_meta (``rate``, ``offset`` = 0, ``duration`` of the whole file, ``source``,
+          ``orig_rate``, ``orig_channels``)
         - audio_is_feature (False)
 
     Args:
         sample_rate (int): Output rate in Hz. Default 16000.
         nonfinite (str): NaN/Inf policy: ``'error'`` (default) raises ``AVLoadError``,
             ``'zero'`` replaces them with 0 and logs a warning.
-        backend (str): ``'auto'``, ``'soundfile'`` or ``'container'`` (PyAV; ``'decord'`` is
-            its old name).
+        backend (str): ``'auto'``, ``'soundfile'`` or ``'container'`` (PyAV).
         lazy (bool): Leave the decoding to the following ``AudioClip`` (see above).
             Default False.
     """
@@ -169,6 +176,34 @@ class LoadVideoFrameAndAudio(BaseTransform):
     pairs the frame with another clip's audio (``results['audio_path']``, extended
     benchmarks), that file's audio is loaded instead and clipped around its own centre.
 
+    Required Keys:
+
+        - video_path
+        - frame_index (optional; the annotated frame, clamped to the video)
+        - audio_path (optional; another clip's audio to pair with the frame)
+        - gt_bboxes, bbox_frame_size, gt_map_from_boxes, gt_map, gt_masks (optional; as in
+          :class:`LoadAVFrame`)
+
+    Added Keys:
+
+        - img (uint8 BGR ``H×W×3``)
+        - ori_shape, img_shape (``(H, W)`` of ``img``)
+        - frame_time (seconds: the middle of the chosen frame)
+        - audio_center (``frame_time``; only when the audio is the video's own)
+        - audio, audio_sample_rate, audio_meta, audio_is_feature (with ``load_audio``; as in
+          :class:`LoadAudio`, ``audio`` always a decoded ``(N,)`` float32 waveform)
+        - gt_map (only with ``gt_map_from_boxes``, as in :class:`LoadAVFrame`)
+
+    Modified Keys:
+
+        - frame_index (the decoded frame's index; added when the dataset gives none)
+        - gt_bboxes, gt_masks (pixels of ``img``, as in :class:`LoadAVFrame`)
+
+    Removed Keys:
+
+        - bbox_frame_size
+        - gt_map_from_boxes (when there are ``gt_bboxes``)
+
     Args:
         sample_rate (int): Audio rate in Hz (channels averaged to mono, then resampled).
         frame_selection (str): ``'center'`` (default) or ``'random'``.
@@ -177,9 +212,6 @@ class LoadVideoFrameAndAudio(BaseTransform):
         nonfinite (str): NaN/Inf audio policy, as in :class:`LoadAudio`.
         decode_size (tuple[int, int], optional): ``(width, height)`` to decode the frame
             at directly (faster for large videos). Annotations follow.
-
-    Sets ``img``, ``ori_shape``, ``img_shape``, ``frame_index``, ``frame_time``,
-    ``audio_center`` and, with audio, ``audio``, ``audio_sample_rate``, ``audio_meta``.
     """
 
     def __init__(self, sample_rate: int = 16000, frame_selection: str = 'center', load_audio: bool = True,

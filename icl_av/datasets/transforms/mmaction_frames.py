@@ -46,31 +46,36 @@ class MMActionFramesToImg(BaseTransform):
         - imgs (list of ``H×W×3`` uint8 RGB arrays, or one ``T×H×W×3`` array)
         - filename or video_path (the video; read for its frame rate when ``avg_fps``
           is absent)
-
-    Optional Keys:
-
-        - frame_inds (the sampled indices, ``start_index`` included)
-        - start_index (default 0)
-        - avg_fps (set by ``DecordInit``)
-        - frame_index (an annotated frame: the decoded one must be it)
-        - gt_bboxes_as_annotated, bbox_frame_size, gt_map_from_boxes
+        - frame_inds (optional; the sampled indices, ``start_index`` included)
+        - start_index (optional; default 0)
+        - avg_fps (optional; set by ``DecordInit``)
+        - frame_index (optional; an annotated frame: the decoded one must be it)
+        - audio_path (optional; another clip's audio to pair with the frame)
+        - gt_bboxes_as_annotated (optional; the dataset's boxes, needed when there are
+          ``gt_bboxes``)
+        - bbox_frame_size, gt_map_from_boxes, gt_map, gt_masks (optional; as in
+          :class:`LoadAVFrame`)
 
     Added Keys:
 
         - img (uint8 BGR ``H×W×3``)
-        - frame_time (seconds)
-        - audio_center (seconds; only when the audio is the video's own)
+        - frame_time (seconds; only with ``frame_inds``)
+        - audio_center (``frame_time``; only with ``frame_inds`` and the video's own audio)
         - audio_path (the video, when absent)
+        - gt_map (only with ``gt_map_from_boxes``, as in :class:`LoadAVFrame`)
 
     Modified Keys:
 
-        - frame_index (the chosen frame's index in the video)
+        - frame_index (the chosen frame's index in the video; only with ``frame_inds``)
         - ori_shape, img_shape (the frame's ``(H, W)``)
-        - gt_bboxes (pixels of the frame), gt_map, gt_masks
+        - gt_bboxes (``gt_bboxes_as_annotated`` in pixels of the frame)
+        - gt_masks (resized to the frame when annotated at another size)
 
     Removed Keys:
 
         - imgs, video_reader, gt_bboxes_as_annotated
+        - bbox_frame_size
+        - gt_map_from_boxes (when there are ``gt_bboxes``)
 
     Args:
         frame (int | str): Which decoded frame becomes ``img``: ``'center'`` (default,

@@ -16,9 +16,6 @@ import numpy as np
 
 from icl_av.structures.masks import decode_rle, encode_rle
 
-# The name the transforms and their tests knew; the codec is icl_av.structures.masks.
-encode_mask = encode_rle
-
 
 def _map_masks(masks: List[Dict], fn) -> List[Dict]:
     return [encode_rle(fn(decode_rle(rle))) for rle in masks]
@@ -54,7 +51,7 @@ def crop_annotations(results: Dict, x1: int, y1: int, x2: int, y2: int) -> None:
     """Crop the annotations to the pixel window ``[x1, x2) × [y1, y2)``.
 
     Boxes are shifted and clipped; boxes left with zero area (entirely outside the
-    window) are dropped, since they no longer mark any pixel.
+    window) are dropped, since they mark no pixel of the crop.
 
     Args:
         results (dict): The pipeline dict.

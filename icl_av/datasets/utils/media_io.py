@@ -8,7 +8,7 @@
 One loudness on every path: every decoder hands over all channels and the channels are
 *averaged* here, so the same stereo signal loads identically from a wav, a flac, an mp4
 or a webm. (decord's own audio reader mixes stereo as (L+R)/sqrt(2), 3 dB louder than the
-mean, and its multi-channel output holds garbage samples; it is no longer used for audio.)
+mean, and its multi-channel output holds garbage samples; so it is not used for audio.)
 
 Every failure names the file and the reason. NaN/Inf audio samples raise by default
 (``nonfinite='error'``); ``nonfinite='zero'`` replaces them with 0 and logs a warning.
@@ -41,7 +41,7 @@ SOUNDFILE_EXTENSIONS = frozenset(
     {'.wav', '.flac', '.ogg', '.oga', '.mp3', '.aiff', '.aif', '.au', '.caf', '.w64', '.rf64'})
 ISO_MEDIA_EXTENSIONS = frozenset({'.mp4', '.m4a', '.mov', '.3gp', '.m4v'})
 NONFINITE_POLICIES = ('error', 'zero')
-AUDIO_BACKENDS = ('auto', 'soundfile', 'container', 'decord')
+AUDIO_BACKENDS = ('auto', 'soundfile', 'container')
 # Full scale is ±1; a waveform 60 dB beyond it is a broken file, not a loud one. Below this bound
 # every spectrogram the front ends compute stays far inside float32's range.
 MAX_AUDIO_AMPLITUDE = 1e3
@@ -332,8 +332,7 @@ def load_audio(path: str, sample_rate: int, nonfinite: str = 'error',
         sample_rate (int): Output rate in Hz.
         nonfinite (str): NaN/Inf policy, see :func:`sanitize_waveform`.
         backend (str): ``'auto'`` (soundfile for audio formats, PyAV otherwise),
-            ``'soundfile'`` or ``'container'`` (PyAV). ``'decord'`` is the old name of
-            ``'container'``, kept so configs keep working.
+            ``'soundfile'`` or ``'container'`` (PyAV).
 
     Returns:
         tuple: ``(waveform (N,), meta)`` with meta keys ``rate``, ``orig_rate``,

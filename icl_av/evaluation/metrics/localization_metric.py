@@ -3,7 +3,7 @@
 One map's way: ``pred_map`` (feature resolution) -> upsampled to the evaluation grid ->
 min-max normalised -> binarised by the protocol -> cIoU against the GT map built on the
 same grid (Flickr consensus ``gt_map``, union of ``gt_masks`` or of ``gt_bboxes``).
-The protocol is in :mod:`icl_av.evaluation.metrics.protocol`; the extended-benchmark
+The protocol is described in :mod:`icl_av.evaluation.metrics`; the extended-benchmark
 definitions in :mod:`icl_av.evaluation.metrics.extended`.
 
 Distributed use: each rank scores its own samples in :meth:`process` (every per-sample

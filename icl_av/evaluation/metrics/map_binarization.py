@@ -1,7 +1,7 @@
 """Prediction maps to binary masks: upsampling to the evaluation grid, min-max normalisation, thresholds.
 
 A constant map expresses no preference: it is binarised as covering the whole image
-(see :mod:`icl_av.evaluation.metrics.protocol`).
+(see :mod:`icl_av.evaluation.metrics`).
 """
 import math
 from typing import Tuple, Union

@@ -1,7 +1,7 @@
 """The localization protocol's knobs and presets: what a cIoU number depends on, validated.
 
 The knobs (``eval_size``, ``upsample``, ``threshold``, ``comparison``) are described in
-:mod:`icl_av.evaluation.metrics.protocol`; the maths that applies them lives in
+:mod:`icl_av.evaluation.metrics`; the maths that applies them lives in
 :mod:`.gt_maps`, :mod:`.map_binarization` and :mod:`.ciou_scores`.
 """
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ NAMED_THRESHOLDS = ('median', 'gt_area')
 
 #: Protocol presets. ``lvs``: the LVS / EZ-VSL protocol most papers report (224×224,
 #: bilinear, median threshold, ``>=``). ``adaptive``: same grid, threshold at the GT area
-#: (top-k, k = GT pixels) so the score no longer rewards maps that happen to cover half
+#: (top-k, k = GT pixels) so the score does not reward maps that happen to cover half
 #: the image; its ceiling is 1 for binary GT. ``native``: the LVS rules in each sample's
 #: own ``img_shape`` (no resizing of GT boxes/masks; for non-224 test pipelines).
 PRESETS: Dict[str, Dict] = {

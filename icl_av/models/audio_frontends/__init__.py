@@ -1,7 +1,7 @@
 """Audio front ends: waveform -> log spectrogram, on one sample (a transform) or the batch (the preprocessor).
 
-They are MODELS (``type='LogMelFrontend'`` / ``'LinearSTFTFrontend'``); until the house
-redesign of issue 11 they lived in ``icl_av.utils.audio_frontends``.
+They are registered in MODELS (``type='LogMelFrontend'`` / ``'LinearSTFTFrontend'``), so a
+config names one the same way for the per-sample transform and for the batch preprocessor.
 """
 from .spectrogram_frontends import LinearSTFTFrontend, LogMelFrontend
 

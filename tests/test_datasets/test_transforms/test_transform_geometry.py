@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from icl_av.datasets.utils.annotation_geometry import (annotations_to_image, consensus_map, decode_rle,
-                                                            encode_mask)
+from icl_av.datasets.utils.annotation_geometry import annotations_to_image, consensus_map
 from icl_av.registry import TRANSFORMS
+from icl_av.structures.masks import decode_rle, encode_rle
 
 
 def _sample(height=40, width=60, box=(10, 5, 30, 25)):
@@ -16,7 +16,7 @@ def _sample(height=40, width=60, box=(10, 5, 30, 25)):
     mask[y1:y2, x1:x2] = 1
     return dict(img=img, img_shape=(height, width), ori_shape=(height, width),
                 gt_bboxes=np.array([box], np.float32), gt_map=mask.astype(np.float32),
-                gt_masks=[encode_mask(mask)])
+                gt_masks=[encode_rle(mask)])
 
 
 def _dilate(mask):
@@ -117,7 +117,7 @@ def test_annotations_to_image_converts_normalised_and_flickr_frames():
 def test_masks_of_another_size_are_resized_to_the_image():
     mask = np.zeros((10, 10), np.uint8)
     mask[:, :5] = 1
-    results = dict(gt_masks=[encode_mask(mask)])
+    results = dict(gt_masks=[encode_rle(mask)])
     annotations_to_image(results, 20, 40)
     decoded = decode_rle(results['gt_masks'][0])
     assert decoded.shape == (20, 40) and decoded[:, :20].all() and not decoded[:, 20:].any()
