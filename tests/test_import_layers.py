@@ -19,7 +19,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / 'icl_av'
 
 LAYERS = {
     'icl_av': 0, 'version': 0, 'utils': 0, 'structures': 0, 'registry': 0,
-    'datasets': 1, 'models': 1, 'evaluation': 1, 'synthav': 1,
+    'datasets': 1, 'models': 1, 'evaluation': 1, 'synthav': 1, 'stampsav': 1,
     'visualization': 2, 'engine': 2,
     'apis': 3,
 }

@@ -1,7 +1,8 @@
 """Hold a validation list out of a StampsAV ``train.txt`` (for checkpoint selection, never test).
 
-StampsAV (``../shared/benchmarks/stamps_av/``) ships train / test / unheard splits but no
-validation split, and selecting checkpoints on ``test.txt`` would inflate the test numbers.
+StampsAV (built by ``tools/misc/make_stampsav.py``; see ``docs/stampsav.md``) ships train / test /
+unheard splits but no validation split, and selecting checkpoints on ``test.txt`` would inflate
+the test numbers.
 This tool moves a seeded random subset of ``train.txt`` into ``val.txt`` and writes the
 rest to ``train_fit.txt`` (the list to train on), plus ``val.json``: the sounding object's
 box of each held-out scene in the VGG-SS json format that ``box_file`` reads, taken from the
@@ -13,7 +14,6 @@ Usage::
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
@@ -38,7 +38,7 @@ def parse_args(argv=None):
 def read_lines(path: str):
     """Non-empty stripped lines of a text file, with a clear error when it is missing."""
     if not osp.isfile(path):
-        raise UserInputError(f'{path}: not found (expected a StampsAV folder made by make_scenes.py)')
+        raise UserInputError(f'{path}: not found (expected a StampsAV folder made by tools/misc/make_stampsav.py)')
     with open(path) as handle:
         return [line.strip() for line in handle if line.strip()]
 
