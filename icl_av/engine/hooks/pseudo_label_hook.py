@@ -88,7 +88,6 @@ class PseudoLabelHook(Hook):
         self.save_pictures, self.num_pictures = bool(save_pictures), int(num_pictures)
         self._loader_cfg: Optional[dict] = None
         self._dataloader: Optional[DataLoader] = None
-        self._list_digests: Dict[str, Optional[str]] = {}  # 'training' / 'refresh' -> digest (None: no IDs)
         self._epoch_start: Optional[float] = None
         self._last_epoch_seconds: Optional[float] = None
 
@@ -147,7 +146,7 @@ class PseudoLabelHook(Hook):
         bank = unwrap_model(runner.model).pseudo_label_bank
         if not bank.ready:
             return False
-        discarded, line = discard_foreign_labels(bank, self._list_digest('training', runner.train_dataloader.dataset),
+        discarded, line = discard_foreign_labels(bank, refresh_list_digest(runner.train_dataloader.dataset),
                                                  resuming=runner.epoch > 0 or runner.iter > 0)
         if line is not None:
             (runner.logger.warning if discarded else runner.logger.info)(line)
@@ -159,8 +158,7 @@ class PseudoLabelHook(Hook):
         ``completed_epochs`` (None: before training) is for the log line. Returns the logged statistics.
         """
         loader = self._refresh_loader(runner)
-        result = refresh_pseudo_labels(runner.model, loader, sample_list=self._list_digest('refresh', loader.dataset),
-                                       **self.refresh_args)
+        result = refresh_pseudo_labels(runner.model, loader, **self.refresh_args)
         stats = dict(seconds=result.statistics.pop('seconds'))
         if self._last_epoch_seconds:
             stats['time_ratio_to_epoch'] = stats['seconds'] / self._last_epoch_seconds
@@ -176,12 +174,6 @@ class PseudoLabelHook(Hook):
             grid = map_grid(result.maps[:self.num_pictures], colormap='jet')
             visualizer.add_image('pseudo_labels', grid, step=completed_epochs or 0)
         return stats
-
-    def _list_digest(self, which: str, dataset) -> Optional[str]:
-        """The digest of the ``'training'`` or ``'refresh'`` list, computed once per run."""
-        if which not in self._list_digests:
-            self._list_digests[which] = refresh_list_digest(dataset)
-        return self._list_digests[which]
 
     def _refresh_loader_cfg(self, runner) -> dict:
         """The refresh loader's merged config, once (the built training list, unless a dataset is given)."""

@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..utils.stored_shapes import resize_to_stored
 from .map_ops import familiarity, posterior_maps
 
 _RESIZABLE = ('prototypes', 'location_prior')
@@ -115,11 +116,7 @@ class PosteriorMaps(nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
         """Resize the empty buffers to the stored shapes before the default copy."""
-        for name in _RESIZABLE:
-            stored = state_dict.get(prefix + name)
-            current = getattr(self, name)
-            if isinstance(stored, torch.Tensor) and stored.shape != current.shape:
-                setattr(self, name, torch.empty(stored.shape, dtype=current.dtype, device=current.device))
+        resize_to_stored(self, state_dict, prefix, _RESIZABLE)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                                       error_msgs)
 

@@ -18,6 +18,7 @@ import torch.nn as nn
 
 from icl_av.registry import MODELS
 from icl_av.utils.errors import UserInputError
+from .stored_shapes import resize_to_stored
 
 _BUFFERS = ('maps', 'clusters', 'valid')
 
@@ -223,11 +224,7 @@ class PseudoLabelBank(nn.Module):
         if prefix + 'maps' in state_dict:
             # A state dict that does not say which list the rows index loads as unrecorded.
             state_dict.setdefault(prefix + 'sample_list_digest', torch.zeros(32, dtype=torch.uint8))
-        for name in _BUFFERS:
-            stored = state_dict.get(prefix + name)
-            current = getattr(self, name)
-            if isinstance(stored, torch.Tensor) and stored.shape != current.shape:
-                setattr(self, name, torch.empty(stored.shape, dtype=current.dtype, device=current.device))
+        resize_to_stored(self, state_dict, prefix, _BUFFERS)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                                       error_msgs)
 
