@@ -4,28 +4,18 @@ Runs only where both the unpacked Debian packages (``data/tux`` in the checkout)
 development generator (``../shared/benchmarks/stamps_av/make_scenes.py`` beside the
 checkout) exist; skipped elsewhere.
 """
-import hashlib
 import os
 import subprocess
 import sys
 
 import pytest
+from tree_digest import tree_digest
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 TOOL = os.path.join(REPO_ROOT, 'tools', 'misc', 'make_stampsav.py')
 DEV_SCRIPT = os.path.join(REPO_ROOT, '..', 'shared', 'benchmarks', 'stamps_av', 'make_scenes.py')
 STAMPS_ROOT = 'data/tux/x/usr/share/tuxpaint/stamps'
 TEMPLATES_ROOT = 'data/tux/x/usr/share/tuxpaint'
-
-
-def tree_digest(root):
-    digest = {}
-    for folder, _, files in os.walk(root):
-        for name in files:
-            path = os.path.join(folder, name)
-            with open(path, 'rb') as handle:
-                digest[os.path.relpath(path, root)] = hashlib.sha256(handle.read()).hexdigest()
-    return digest
 
 
 @pytest.mark.slow

@@ -13,19 +13,9 @@ from icl_av.stampsav import build_stampsav, generate_scene, load_stamps, plan_sc
 from icl_av.stampsav.backgrounds import load_background_photos
 from icl_av.stampsav.composition import tight_box
 from icl_av.stampsav.presets import CLIP_SECONDS, SAMPLE_RATE
+from tree_digest import tree_digest
 
 SPLITS = ('train', 'test', 'test_unheard')
-
-
-def tree_digest(root):
-    """``{relative path: sha256}`` of every file under ``root``."""
-    digest = {}
-    for folder, _, files in os.walk(root):
-        for name in files:
-            path = os.path.join(folder, name)
-            with open(path, 'rb') as handle:
-                digest[os.path.relpath(path, root)] = hashlib.sha256(handle.read()).hexdigest()
-    return digest
 
 
 def quiet(line):
