@@ -10,12 +10,12 @@ them). ``check_keeps_sample_idx`` makes a pipeline that would drop the bank's ke
 before training. ``refresh_audio_prototypes`` fits and stores the prototypes alone, for a
 checkpoint of any method to use posterior maps.
 """
-from .extraction import ExtractedPseudoLabels, extract_pseudo_labels
+from .extraction import ExtractedPseudoLabels, extract_pseudo_labels, unwrap_model
 from .loaded_labels import discard_foreign_labels
 from .prototypes import (FAMILIARITY_QUANTILE, AudioPrototypes, cluster_audio, describe_prototypes,
                          fit_audio_prototypes, has_audio_prototypes)
 from .refresh import (RefreshResult, check_refresh_args, is_positive_int, refresh_audio_prototypes,
-                      refresh_list_digest, refresh_pseudo_labels, unwrap_model)
+                      refresh_list_digest, refresh_pseudo_labels)
 from .refresh_loader import (INHERITED_LOADER_KEYS, TrainingListView, build_refresh_dataloader,
                              build_refresh_dataloader_from_cfg, built_training_dataset, evaluation_pipeline_of,
                              reads_training_list, refresh_dataloader_cfg, runner_loader_configs,

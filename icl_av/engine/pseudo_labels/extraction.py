@@ -55,6 +55,11 @@ class ExtractedPseudoLabels:
         return self.maps.flatten(1).amax(1) > 0
 
 
+def unwrap_model(model):
+    """The localizer inside a DDP-style model wrapper (or the model itself)."""
+    return model.module if is_model_wrapper(model) else model
+
+
 def extract_pseudo_labels(model, dataloader, show_progress: bool = True) -> ExtractedPseudoLabels:
     """Run ``model.test_step`` over ``dataloader`` and gather maps and embeddings by ``sample_idx``.
 
@@ -74,7 +79,7 @@ def extract_pseudo_labels(model, dataloader, show_progress: bool = True) -> Extr
         ValueError: Maps of different sizes, or ranks that disagree on the sizes.
         RuntimeError: This rank's loader produced no samples.
     """
-    localizer = model.module if is_model_wrapper(model) else model
+    localizer = unwrap_model(model)
     _broadcast_buffers_from_rank0(localizer)
     was_training = model.training
     model.eval()

@@ -26,11 +26,10 @@ from typing import Dict, Optional
 
 import numpy as np
 import torch
-from mmengine.model import is_model_wrapper
 
 from icl_av.datasets.sample_list import sample_list_digest
 from icl_av.models.utils.kmeans import KMEANS_METRICS
-from .extraction import extract_pseudo_labels
+from .extraction import extract_pseudo_labels, unwrap_model
 from .prototypes import AudioPrototypes, cluster_audio, fit_audio_prototypes
 from .refresh_loader import TrainingListView
 from .statistics import refresh_statistics
@@ -49,11 +48,6 @@ class RefreshResult:
 
     statistics: Dict[str, float]
     maps: torch.Tensor
-
-
-def unwrap_model(model):
-    """The localizer inside a DDP-style model wrapper (or the model itself)."""
-    return model.module if is_model_wrapper(model) else model
 
 
 def is_positive_int(value) -> bool:
